@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ptxn/arch/arm64/pte.h - the AArch64 stage-1 level-3 page descriptor, 4 KiB granule,
+ * 48-bit output address (Arm ARM D8.3, "Translation table descriptor formats").
+ *
+ * This file is where the ARM64 dirty rule lives. With FEAT_HAFDBS the hardware records
+ * "dirty" by clearing AP[2] (read-only) in an entry whose DBM bit is set; so
+ *   writable       = DBM set (Linux calls DBM "PTE_WRITE"),
+ *   writable clean = DBM=1, AP[2]=1 (the first write faults or, with TCR.HD, clears AP[2]),
+ *   hardware dirty = DBM=1, AP[2]=0,
+ *   read-only      = DBM=0, AP[2]=1, and its dirtiness, if any, in a software bit (55),
+ * and making a page read-only moves hardware dirtiness into bit 55 so it is never lost.
+ * The hardware side (HA/HD, faults) is in arch/arm64/mmu.h.
+ */
+#ifndef PTXN_ARCH_ARM64_PTE_H
+#define PTXN_ARCH_ARM64_PTE_H
+
+#ifndef PTXN_CORE_INTERNAL
+#error "Do not include ptxn/arch/arm64/pte.h directly; include <ptxn/ptxn.h>"
+#endif
+
+#define PTXN_FORMAT_NAME "arm64"
+
+/* ---- hardware bits (Arm ARM D8.3.2, stage 1 page descriptor) ------------------------- */
+#define PTXN_ARM64_VALID	(UINT64_C(1) << 0)
+#define PTXN_ARM64_TYPE_PAGE	(UINT64_C(1) << 1)   /* bits[1:0]=0b11 at level 3 */
+#define PTXN_ARM64_ATTRINDX(i)	((uint64_t)(i) << 2) /* index into MAIR_EL1 */
+#define PTXN_ARM64_ATTRINDX_MASK (UINT64_C(7) << 2)
+#define PTXN_ARM64_NS		(UINT64_C(1) << 5)
+#define PTXN_ARM64_USER		(UINT64_C(1) << 6)   /* AP[1]: EL0 access */
+#define PTXN_ARM64_RDONLY	(UINT64_C(1) << 7)   /* AP[2]: read-only */
+#define PTXN_ARM64_SH_INNER	(UINT64_C(3) << 8)   /* SH[1:0]=0b11 inner shareable */
+#define PTXN_ARM64_SH_MASK	(UINT64_C(3) << 8)
+#define PTXN_ARM64_AF		(UINT64_C(1) << 10)  /* Access flag */
+#define PTXN_ARM64_NG		(UINT64_C(1) << 11)  /* not global */
+#define PTXN_ARM64_OA_MASK	UINT64_C(0x0000fffffffff000) /* OA[47:12] */
+#define PTXN_ARM64_RES0_MASK	(UINT64_C(3) << 48)  /* RES0 without FEAT_LPA/LPA2 */
+#define PTXN_ARM64_GP		(UINT64_C(1) << 50)  /* BTI guarded page */
+#define PTXN_ARM64_DBM		(UINT64_C(1) << 51)  /* Dirty Bit Modifier (FEAT_HAFDBS) */
+#define PTXN_ARM64_CONT		(UINT64_C(1) << 52)  /* contiguous hint over 16 entries */
+#define PTXN_ARM64_PXN		(UINT64_C(1) << 53)
+#define PTXN_ARM64_UXN		(UINT64_C(1) << 54)
+
+/* ---- software bits 55..58 (ignored by the MMU, Arm ARM D8.3.2) ----------------------- */
+#define PTXN_ARM64_SW_DIRTY	(UINT64_C(1) << 55)  /* Linux PTE_DIRTY */
+#define PTXN_ARM64_SPECIAL	(UINT64_C(1) << 56)  /* Linux PTE_SPECIAL */
+/* PROT_NONE: invalid to the MMU, present to software (Linux PTE_PROT_NONE, bit 58). */
+#define PTXN_ARM64_PROT_NONE	(UINT64_C(1) << 58)
+#define PTXN_ARM64_SOFTWARE_MASK (UINT64_C(0xf) << 55)
+
+/* MAIR_EL1 index used for normal memory, as Linux's MT_NORMAL. */
+#define PTXN_ARM64_MT_NORMAL	0
+
+/* ---- the format as generic/pte.h sees it ---------------------------------------------- */
+#define PTXN_ARCH_PTE_BIG_ENDIAN	0 /* SCTLR_EL1.EE=0: tables little-endian, as Linux */
+#define PTXN_ARCH_PAGE_SHIFT		12
+#define PTXN_ARCH_PTE_PFN_MASK		PTXN_ARM64_OA_MASK
+#define PTXN_ARCH_PTE_HW_VALID		PTXN_ARM64_VALID
+#define PTXN_ARCH_PTE_PRESENT		(PTXN_ARM64_VALID | PTXN_ARM64_PROT_NONE)
+#define PTXN_ARCH_PTE_NONE_IGNORE	0
+#define PTXN_ARCH_PTE_YOUNG		PTXN_ARM64_AF
+#define PTXN_ARCH_PTE_HW_DIRTY		0 /* dirty is a permission state, see PTE_RDONLY */
+#define PTXN_ARCH_PTE_RDONLY		PTXN_ARM64_RDONLY
+#define PTXN_ARCH_PTE_WRITE		PTXN_ARM64_DBM
+#define PTXN_ARCH_PTE_SW_DIRTY		PTXN_ARM64_SW_DIRTY
+/*
+ * The dirty-state update is checked against the descriptor in memory: hardware clears
+ * AP[2] only in an atomic read-modify-write that sees DBM=1 (Arm ARM D8.4.6, "the
+ * hardware update ... is performed only if DBM is 1 in the descriptor as read"). So an
+ * entry with AF=1 and DBM=0 can no longer be written by the MMU.
+ */
+#define PTXN_ARCH_DIRTY_NEEDS_WRITE_IN_MEMORY 1
+#define PTXN_ARCH_PTE_PFN_INVERT_UNLESS	0
+/*
+ * pte_modify replaces what Linux's pte_modify() mask names as protection (USER, PXN,
+ * UXN, RDONLY, PROT_NONE, VALID, DBM, GP, AttrIndx) and keeps the rest: the output
+ * address, AF, SH, nG, NS, contiguous, the page type and the software bits.
+ */
+#define PTXN_ARM64_PROT_MASK                                                                 \
+	(PTXN_ARM64_USER | PTXN_ARM64_PXN | PTXN_ARM64_UXN | PTXN_ARM64_RDONLY |             \
+	 PTXN_ARM64_PROT_NONE | PTXN_ARM64_VALID | PTXN_ARM64_DBM | PTXN_ARM64_GP |          \
+	 PTXN_ARM64_ATTRINDX_MASK)
+#define PTXN_ARCH_PTE_CHG_MASK		(~PTXN_ARM64_PROT_MASK)
+#define PTXN_ARCH_PTE_RESERVED		PTXN_ARM64_RES0_MASK
+
+/* Which flag combinations ptxn expresses on ARM64: write and execute imply read. */
+PTXN_INLINE unsigned ptxn_arch_prot_normalize(unsigned flags)
+{
+	flags &= PTXN_PROT_READ | PTXN_PROT_WRITE | PTXN_PROT_EXEC | PTXN_PROT_USER;
+	if (flags & (PTXN_PROT_WRITE | PTXN_PROT_EXEC))
+		flags |= PTXN_PROT_READ;
+	if (!(flags & PTXN_PROT_READ))
+		return 0;
+	return flags;
+}
+
+PTXN_INLINE uint64_t ptxn_arch_prot_bits(unsigned flags)
+{
+	const uint64_t base = PTXN_ARM64_TYPE_PAGE | PTXN_ARM64_ATTRINDX(PTXN_ARM64_MT_NORMAL) |
+			      PTXN_ARM64_SH_INNER;
+	uint64_t bits;
+
+	flags = ptxn_arch_prot_normalize(flags);
+	if (!flags) /* as Linux PAGE_NONE: invalid, read-only, never executable */
+		return base | PTXN_ARM64_PROT_NONE | PTXN_ARM64_RDONLY | PTXN_ARM64_PXN |
+		       PTXN_ARM64_UXN;
+	bits = base | PTXN_ARM64_VALID;
+	/* Writable pages start clean: DBM=1 with AP[2]=1. Read-only: DBM=0, AP[2]=1. */
+	bits |= PTXN_ARM64_RDONLY;
+	if (flags & PTXN_PROT_WRITE)
+		bits |= PTXN_ARM64_DBM;
+	if (flags & PTXN_PROT_USER) {
+		/* User pages are never executable at EL1 (PXN), and are per-ASID (nG). */
+		bits |= PTXN_ARM64_USER | PTXN_ARM64_NG | PTXN_ARM64_PXN;
+		if (!(flags & PTXN_PROT_EXEC))
+			bits |= PTXN_ARM64_UXN;
+	} else {
+		/* Kernel pages are never executable at EL0 (UXN). */
+		bits |= PTXN_ARM64_UXN;
+		if (!(flags & PTXN_PROT_EXEC))
+			bits |= PTXN_ARM64_PXN;
+	}
+	return bits;
+}
+
+/* Executable at the privilege level the page is for (EL0 for user pages). */
+PTXN_INLINE bool ptxn_arch_pte_exec(uint64_t v)
+{
+	if (!(v & PTXN_ARM64_VALID))
+		return false;
+	return !(v & ((v & PTXN_ARM64_USER) ? PTXN_ARM64_UXN : PTXN_ARM64_PXN));
+}
+
+PTXN_INLINE unsigned ptxn_arch_pte_prot_flags(uint64_t v)
+{
+	unsigned flags;
+
+	if (!(v & PTXN_ARM64_VALID))
+		return 0;
+	flags = PTXN_PROT_READ;
+	if (v & PTXN_ARM64_DBM)
+		flags |= PTXN_PROT_WRITE;
+	if (ptxn_arch_pte_exec(v))
+		flags |= PTXN_PROT_EXEC;
+	if (v & PTXN_ARM64_USER)
+		flags |= PTXN_PROT_USER;
+	return flags;
+}
+
+/*
+ * Break-before-make (Arm ARM, "Using break-before-make when updating translation table
+ * entries"): changing the output address, memory type (AttrIndx), shareability, NS, the
+ * contiguous bit or the descriptor type of a live entry needs invalid entry -> TLB
+ * invalidation -> new entry, or the TLB may hold two conflicting translations. Permission
+ * bits, AF, DBM, the software bits and global -> not-global may change in place; not-global
+ * -> global may not (the old per-ASID entries would survive), as Linux's
+ * pgattr_change_is_safe().
+ */
+#define PTXN_ARM64_CHANGE_IN_PLACE_MASK                                                       \
+	(PTXN_ARM64_USER | PTXN_ARM64_RDONLY | PTXN_ARM64_AF | PTXN_ARM64_NG | PTXN_ARM64_GP |  \
+	 PTXN_ARM64_DBM | PTXN_ARM64_PXN | PTXN_ARM64_UXN | PTXN_ARM64_SOFTWARE_MASK)
+/* A cleared entry is invalid: the walker neither uses nor updates it (no write-back). */
+#define PTXN_ARCH_BROKEN_MAY_GAIN_HW_UPDATES 0
+
+PTXN_INLINE bool ptxn_arch_change_needs_break(unsigned mm_flags, uint64_t old, uint64_t next)
+{
+	(void)mm_flags;
+	if (!(old & PTXN_ARM64_VALID) || !(next & PTXN_ARM64_VALID))
+		return false; /* one side invalid: nothing conflicting can be cached */
+	if ((old ^ next) & ~PTXN_ARM64_CHANGE_IN_PLACE_MASK)
+		return true;
+	return (old & ~next & PTXN_ARM64_NG) != 0;
+}
+
+/*
+ * Cortex-A715 erratum 2645198: a permission change of an executable user entry can
+ * corrupt the fault syndrome unless the entry is made invalid and its TLB entry
+ * invalidated first; Linux's ptep_modify_prot_start does ptep_clear_flush() then.
+ */
+PTXN_INLINE bool ptxn_arch_start_needs_break(unsigned mm_flags, uint64_t old)
+{
+	return (mm_flags & PTXN_MM_ERRATUM_ARM64_2645198) && (old & PTXN_ARM64_VALID) &&
+	       (old & PTXN_ARM64_USER) && !(old & PTXN_ARM64_UXN);
+}
+
+#ifndef PTXN_FORCE_GENERIC
+/*
+ * Optional override: wrprotect without a branch. Bit 55 gets "hardware dirty" =
+ * DBM && !AP[2]; then DBM goes and AP[2] is set. Must agree with generic/pte.h.
+ */
+#define PTXN_HAVE_ARCH_PTE_WRPROTECT
+PTXN_INLINE uint64_t ptxn_arch_pte_wrprotect(uint64_t v)
+{
+	/* DBM (51) >> 4 lands on 47; ~AP[2] (7) << 40 lands on 47; AND them, move to 55. */
+	uint64_t hw_dirty = (v >> 4) & (~v << 40) & (UINT64_C(1) << 47);
+
+	v |= hw_dirty << 8;
+	return (v & ~PTXN_ARM64_DBM) | PTXN_ARM64_RDONLY;
+}
+#endif /* !PTXN_FORCE_GENERIC */
+
+#endif /* PTXN_ARCH_ARM64_PTE_H */

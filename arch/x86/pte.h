@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ptxn/arch/x86/pte.h - the x86 page-table entry: 64-bit leaf entries of 4-level (and
+ * 5-level) IA-32e paging and of 32-bit PAE paging, which share one layout
+ * (SDM Vol. 3A 4.4.2 Table 4-11 for PAE, 4.5.4 Table 4-20 for 4-level).
+ *
+ * This file is where the x86 rules live:
+ *  - the dirty rule under CET (a read-only entry keeps its dirtiness in SavedDirty),
+ *  - the L1TF rule (a PROT_NONE entry stores its PFN inverted),
+ *  - the Knights Landing rule (A/D may appear in an empty entry).
+ * The hardware side of A/D (who sets what, when) is in arch/x86/mmu.h.
+ */
+#ifndef PTXN_ARCH_X86_PTE_H
+#define PTXN_ARCH_X86_PTE_H
+
+#ifndef PTXN_CORE_INTERNAL
+#error "Do not include ptxn/arch/x86/pte.h directly; include <ptxn/ptxn.h>"
+#endif
+
+#define PTXN_FORMAT_NAME "x86"
+
+/* ---- hardware bits (SDM Vol. 3A Table 4-20) ------------------------------------------ */
+#define PTXN_X86_PRESENT	(UINT64_C(1) << 0)   /* P */
+#define PTXN_X86_RW		(UINT64_C(1) << 1)   /* R/W: writes allowed */
+#define PTXN_X86_USER		(UINT64_C(1) << 2)   /* U/S: user-mode accesses allowed */
+#define PTXN_X86_PWT		(UINT64_C(1) << 3)
+#define PTXN_X86_PCD		(UINT64_C(1) << 4)
+#define PTXN_X86_ACCESSED	(UINT64_C(1) << 5)   /* A: set by the walker on every level */
+#define PTXN_X86_DIRTY		(UINT64_C(1) << 6)   /* D: set on the leaf by a permitted write */
+#define PTXN_X86_PAT		(UINT64_C(1) << 7)   /* leaf only; PS at the upper levels */
+#define PTXN_X86_GLOBAL		(UINT64_C(1) << 8)   /* G */
+#define PTXN_X86_PFN_MASK	UINT64_C(0x000ffffffffff000) /* bits 12..51, MAXPHYADDR <= 52 */
+#define PTXN_X86_PKEY_MASK	(UINT64_C(0xf) << 59) /* protection key, when CR4.PKE=1 */
+#define PTXN_X86_NX		(UINT64_C(1) << 63)  /* XD, when IA32_EFER.NXE=1 */
+
+/* ---- software bits (ignored by the MMU: bits 9-11 and 52-58) ------------------------- */
+/*
+ * SavedDirty. With CET shadow stacks a leaf with R/W=0 and D=1 *is* a shadow-stack page
+ * (SDM Vol. 3A 4.6, "shadow-stack pages": R/W=0 and D=1 in the leaf), so an ordinary page made
+ * read-only while dirty must not keep D=1. Its dirtiness moves to this bit and comes back
+ * to D when the page is made writable again. Linux uses bit 58 (_PAGE_SAVED_DIRTY, v6.6).
+ */
+#define PTXN_X86_SAVED_DIRTY	(UINT64_C(1) << 58)
+/*
+ * PROT_NONE: an entry with P=0 that software still treats as present (the page exists
+ * but every access must fault). Bit 8 is free when P=0 (G only means something in a present
+ * entry); Linux calls it _PAGE_PROTNONE.
+ */
+#define PTXN_X86_PROTNONE	PTXN_X86_GLOBAL
+#define PTXN_X86_SOFTWARE_MASK	(UINT64_C(0x7) << 9 | UINT64_C(0x7f) << 52)
+
+/* ---- the format as generic/pte.h sees it ---------------------------------------------- */
+#define PTXN_ARCH_PTE_BIG_ENDIAN	0
+#define PTXN_ARCH_PAGE_SHIFT		12
+#define PTXN_ARCH_PTE_PFN_MASK		PTXN_X86_PFN_MASK
+#define PTXN_ARCH_PTE_HW_VALID		PTXN_X86_PRESENT
+#define PTXN_ARCH_PTE_PRESENT		(PTXN_X86_PRESENT | PTXN_X86_PROTNONE)
+/*
+ * Knights Landing erratum (Xeon Phi x200 spec update, KNL4; Linux commit "x86/mm: Ignore
+ * A/D bits in pte/pmd/pud_none()"): the CPU may set A and D in an entry that is not
+ * present. An empty entry that gained them is still empty.
+ */
+#define PTXN_ARCH_PTE_NONE_IGNORE	(PTXN_X86_ACCESSED | PTXN_X86_DIRTY)
+#define PTXN_ARCH_PTE_YOUNG		PTXN_X86_ACCESSED
+#define PTXN_ARCH_PTE_HW_DIRTY		PTXN_X86_DIRTY
+#define PTXN_ARCH_PTE_RDONLY		0 /* x86 marks dirtiness by setting a bit, not by a permission */
+#define PTXN_ARCH_PTE_WRITE		PTXN_X86_RW
+#define PTXN_ARCH_PTE_SW_DIRTY		PTXN_X86_SAVED_DIRTY
+/*
+ * Is the MMU's dirty update checked against the entry *in memory*? Not on x86: before
+ * CET a processor holding a writable TLB entry with D=0 may set D in an entry whose R/W
+ * software has already cleared (SDM Vol. 3A 4.8, "the processor may set the dirty flag
+ * ... using information cached in the TLB"), so R/W=0 alone does not make an entry safe
+ * from hardware writes; only A=1 and D=1 does.
+ */
+#define PTXN_ARCH_DIRTY_NEEDS_WRITE_IN_MEMORY 0
+/*
+ * L1 Terminal Fault (Intel SA-00161): a not-present entry is still looked up
+ * speculatively, so a PROT_NONE entry stores its PFN inverted to point outside physical
+ * memory. Inverted whenever the entry is non-zero and P=0 (Linux __pte_needs_invert).
+ */
+#define PTXN_ARCH_PTE_PFN_INVERT_UNLESS	PTXN_X86_PRESENT
+/*
+ * pte_modify keeps these and takes everything else from the new protection: the frame,
+ * the cache attributes (PWT, PCD, PAT), A, D, SavedDirty and every software bit, as
+ * Linux's _PAGE_CHG_MASK. Protection = P, R/W, U/S, G, protection key, NX.
+ */
+#define PTXN_ARCH_PTE_CHG_MASK                                                              \
+	(PTXN_X86_PFN_MASK | PTXN_X86_PWT | PTXN_X86_PCD | PTXN_X86_PAT | PTXN_X86_ACCESSED | \
+	 PTXN_X86_DIRTY | PTXN_X86_SOFTWARE_MASK)
+/* Bits no x86 entry may have set: none at the format level (MAXPHYADDR is per CPU). */
+#define PTXN_ARCH_PTE_RESERVED		0
+
+/* Which flag combinations x86 can express: no write-only, no execute-only pages. */
+PTXN_INLINE unsigned ptxn_arch_prot_normalize(unsigned flags)
+{
+	flags &= PTXN_PROT_READ | PTXN_PROT_WRITE | PTXN_PROT_EXEC | PTXN_PROT_USER;
+	if (flags & (PTXN_PROT_WRITE | PTXN_PROT_EXEC))
+		flags |= PTXN_PROT_READ;
+	if (!(flags & PTXN_PROT_READ))
+		return 0; /* PROT_NONE: user or kernel alike */
+	return flags;
+}
+
+PTXN_INLINE uint64_t ptxn_arch_prot_bits(unsigned flags)
+{
+	uint64_t bits;
+
+	flags = ptxn_arch_prot_normalize(flags);
+	if (!flags)
+		return PTXN_X86_PROTNONE | PTXN_X86_NX;
+	bits = PTXN_X86_PRESENT;
+	if (flags & PTXN_PROT_WRITE)
+		bits |= PTXN_X86_RW;
+	if (flags & PTXN_PROT_USER)
+		bits |= PTXN_X86_USER;
+	if (!(flags & PTXN_PROT_EXEC))
+		bits |= PTXN_X86_NX;
+	return bits;
+}
+
+PTXN_INLINE bool ptxn_arch_pte_exec(uint64_t v)
+{
+	return (v & PTXN_X86_PRESENT) && !(v & PTXN_X86_NX);
+}
+
+PTXN_INLINE unsigned ptxn_arch_pte_prot_flags(uint64_t v)
+{
+	unsigned flags = 0;
+
+	if (!(v & PTXN_X86_PRESENT))
+		return 0;
+	flags |= PTXN_PROT_READ;
+	if (v & PTXN_X86_RW)
+		flags |= PTXN_PROT_WRITE;
+	if (!(v & PTXN_X86_NX))
+		flags |= PTXN_PROT_EXEC;
+	if (v & PTXN_X86_USER)
+		flags |= PTXN_PROT_USER;
+	return flags;
+}
+
+/*
+ * Transaction rules. x86 changes permissions of a live entry in place: no
+ * break-before-make is architecturally required (SDM Vol. 3A 4.10.4.3, software may
+ * modify a paging-structure entry and invalidate afterwards), and no erratum forces one.
+ * A cleared entry receives no hardware update but KNL's stray A/D, which is not an access.
+ */
+#define PTXN_ARCH_BROKEN_MAY_GAIN_HW_UPDATES 0
+PTXN_INLINE bool ptxn_arch_change_needs_break(unsigned mm_flags, uint64_t old, uint64_t next)
+{
+	(void)mm_flags, (void)old, (void)next;
+	return false;
+}
+
+PTXN_INLINE bool ptxn_arch_start_needs_break(unsigned mm_flags, uint64_t old)
+{
+	(void)mm_flags, (void)old;
+	return false;
+}
+
+#ifndef PTXN_FORCE_GENERIC
+/*
+ * Optional overrides: branch-free forms of the SavedDirty moves (bit 6 <-> bit 58 is a
+ * shift by 52). They must agree with generic/pte.h bit for bit; tests/test_differential.c
+ * checks it.
+ */
+#define PTXN_X86_DIRTY_TO_SAVED_SHIFT 52
+PTXN_STATIC_ASSERT(PTXN_X86_DIRTY << PTXN_X86_DIRTY_TO_SAVED_SHIFT == PTXN_X86_SAVED_DIRTY,
+		   "SavedDirty must be D shifted by 52");
+
+#define PTXN_HAVE_ARCH_PTE_WRPROTECT
+PTXN_INLINE uint64_t ptxn_arch_pte_wrprotect(uint64_t v)
+{
+	v |= (v & PTXN_X86_DIRTY) << PTXN_X86_DIRTY_TO_SAVED_SHIFT;
+	return v & ~(PTXN_X86_DIRTY | PTXN_X86_RW);
+}
+
+#define PTXN_HAVE_ARCH_PTE_MKWRITE
+PTXN_INLINE uint64_t ptxn_arch_pte_mkwrite(uint64_t v)
+{
+	v |= (v & PTXN_X86_SAVED_DIRTY) >> PTXN_X86_DIRTY_TO_SAVED_SHIFT;
+	return (v & ~PTXN_X86_SAVED_DIRTY) | PTXN_X86_RW;
+}
+#endif /* !PTXN_FORCE_GENERIC */
+
+#endif /* PTXN_ARCH_X86_PTE_H */

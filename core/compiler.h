@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ptxn/core/compiler.h - the few compiler facilities every other header uses.
+ *
+ * ptxn is freestanding C99 with GCC/Clang extensions (inline asm, __atomic builtins,
+ * attributes). Nothing here needs libc.
+ */
+#ifndef PTXN_CORE_COMPILER_H
+#define PTXN_CORE_COMPILER_H
+
+#if !defined(__GNUC__) && !defined(__clang__)
+#error "ptxn needs GCC or Clang: it relies on __atomic builtins and inline assembly"
+#endif
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+#define PTXN_EXTERN_C_BEGIN extern "C" {
+#define PTXN_EXTERN_C_END }
+#else
+#define PTXN_EXTERN_C_BEGIN
+#define PTXN_EXTERN_C_END
+#endif
+
+/* Every function of the library is static inline: no symbol is ever emitted twice. */
+#define PTXN_INLINE static inline __attribute__((always_inline))
+/* Slow paths (retry loops, contract reports) stay out of the callers' fast paths. */
+#define PTXN_NOINLINE static __attribute__((noinline, unused))
+
+#define PTXN_LIKELY(x) __builtin_expect(!!(x), 1)
+#define PTXN_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* A value the caller must not drop, e.g. a "flush the TLB" obligation. */
+#define PTXN_MUST_CHECK __attribute__((warn_unused_result))
+
+/* Keeps the compiler from moving memory accesses across this point (no CPU fence). */
+#define PTXN_COMPILER_BARRIER() __asm__ __volatile__("" ::: "memory")
+
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define PTXN_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define PTXN_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+#else
+#define PTXN_STATIC_ASSERT_CAT2(a, b) a##b
+#define PTXN_STATIC_ASSERT_CAT(a, b) PTXN_STATIC_ASSERT_CAT2(a, b)
+#define PTXN_STATIC_ASSERT(cond, msg)                                                        \
+	typedef char PTXN_STATIC_ASSERT_CAT(ptxn_static_assert_, __COUNTER__)[(cond) ? 1 : -1]   \
+		__attribute__((unused))
+#endif
+
+#endif /* PTXN_CORE_COMPILER_H */

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ptxn/core/mm.h - the address-space context every transaction takes: which strategy,
+ * which platform (native or paravirtual), which TLB-flush hook, which quirks apply.
+ */
+#ifndef PTXN_CORE_MM_H
+#define PTXN_CORE_MM_H
+
+#ifndef PTXN_CORE_INTERNAL
+#error "Do not include ptxn/core/mm.h directly; include <ptxn/ptxn.h>"
+#endif
+
+PTXN_EXTERN_C_BEGIN
+
+/* How a transaction protects an entry against the MMU (docs/strategies.md). */
+enum ptxn_strategy {
+	/* The fastest strategy that is correct for this arch and this change (default). */
+	PTXN_STRATEGY_AUTO = 0,
+	/*
+	 * Linux's generic way: start empties the entry (atomic exchange; on PowerPC it clears
+	 * V and keeps it present to software), commit writes the new one. Two writes per entry
+	 * and a fault for any CPU that touches the page in between.
+	 */
+	PTXN_STRATEGY_CLEAR = 1,
+	/*
+	 * Present-preserving (FreeBSD pmap, Xen MMU_PT_UPDATE_PRESERVE_AD): start is a load,
+	 * commit a compare-and-swap folding in every A/D update made since start, retried.
+	 */
+	PTXN_STRATEGY_MERGE = 2
+};
+#define PTXN_STRATEGY_COUNT 3
+
+/* Quirks of the hardware that shares this address space (ptxn_mm_t.flags). */
+enum {
+	/*
+	 * PowerPC POWER9: a coprocessor's nest MMU shares the address space and caches
+	 * translations; relaxing an entry's access in place can hang it, so such a change
+	 * goes invalid -> TLB flush -> new entry (Linux radix__ptep_modify_prot_commit with
+	 * mm->context.copros > 0).
+	 */
+	PTXN_MM_COPROCESSOR = 1u << 0,
+	/*
+	 * Arm Cortex-A715 erratum 2645198: changing the permissions of an executable user
+	 * entry needs the entry invalid and its TLB entry invalidated first (Linux's
+	 * ARM64_WORKAROUND_2645198 in ptep_modify_prot_start).
+	 */
+	PTXN_MM_ERRATUM_ARM64_2645198 = 1u << 1
+};
+
+struct ptxn_mm;
+typedef struct ptxn_mm ptxn_mm_t;
+
+/*
+ * Invalidate the TLB entries for [start, end) in this address space, on every CPU and
+ * MMU that may cache them, and wait for completion (arm64: DSB ISHST; TLBI VALE1IS...;
+ * DSB ISH. PowerPC: ptesync; tlbie; eieio; tlbsync; ptesync. x86: INVLPG + shootdown).
+ */
+typedef void (*ptxn_flush_tlb_range_fn)(ptxn_mm_t *mm, uintptr_t start, uintptr_t end);
+
+/*
+ * A paravirtual platform (Linux pv_ops style): when mm->platform is set, every entry
+ * write of the transaction API goes through it instead of touching the slot. NULL (the
+ * default) keeps the native inline path; the test is one well-predicted branch.
+ */
+struct ptxn_platform_ops {
+	const char *name;
+	ptxn_pte_t (*modify_prot_start)(ptxn_mm_t *mm, uintptr_t addr, ptxn_pte_t *ptep,
+					unsigned int nr);
+	void (*modify_prot_commit)(ptxn_mm_t *mm, uintptr_t addr, ptxn_pte_t *ptep,
+				   ptxn_pte_t old_pte, ptxn_pte_t pte, unsigned int nr);
+	void (*set_pte_at)(ptxn_mm_t *mm, uintptr_t addr, ptxn_pte_t *ptep, ptxn_pte_t pte);
+	ptxn_pte_t (*ptep_get_at)(ptxn_mm_t *mm, uintptr_t addr, const ptxn_pte_t *ptep);
+	void (*lazy_mmu_enter)(ptxn_mm_t *mm);
+	void (*lazy_mmu_leave)(ptxn_mm_t *mm);
+	void (*lazy_mmu_flush)(ptxn_mm_t *mm);
+};
+
+/* What the transactions did, counted only when built with PTXN_STATS (else all zero). */
+struct ptxn_mm_stats {
+	uint64_t starts;         /* transactions started (a batch counts once) */
+	uint64_t entries;        /* entries committed */
+	uint64_t quiescent;      /* committed with a plain store: the MMU could not write them */
+	uint64_t merged;         /* committed with a compare-and-swap */
+	uint64_t merge_retries;  /* compare-and-swaps that lost to a hardware update and retried */
+	uint64_t broken;         /* made invalid in between (CLEAR, break-before-make, errata) */
+	uint64_t unchanged;      /* nothing to write: the new entry equals the old one */
+	uint64_t tlb_flushes;    /* flushes ptxn itself asked for (BBM, coprocessor, erratum) */
+};
+
+/* The contract checker's record of one open transaction (PTXN_DEBUG builds). */
+struct ptxn_mm_open_txn {
+	const ptxn_pte_t *ptep;
+	uint64_t old_storage;
+	uintptr_t addr;
+	unsigned int nr;
+	unsigned char strategy;
+	unsigned char in_use;
+};
+#define PTXN_DEBUG_MAX_OPEN 4
+
+/*
+ * The address-space context. A complete type: embed or allocate it, then ptxn_mm_init().
+ * Fields are public for inspection; change them through the functions below.
+ */
+struct ptxn_mm {
+	unsigned char strategy;                 /* enum ptxn_strategy */
+	unsigned char lazy_depth;               /* lazy MMU mode nesting (paravirt) */
+	unsigned int flags;                     /* PTXN_MM_* quirks */
+	ptxn_flush_tlb_range_fn flush_tlb_range; /* NULL: no TLB to flush (tests without one) */
+	void *private_data;                     /* the caller's, for its hooks */
+	const struct ptxn_platform_ops *platform; /* NULL: native */
+	void *platform_data;
+	struct ptxn_mm_stats stats;
+	struct ptxn_mm_open_txn open_txn[PTXN_DEBUG_MAX_OPEN]; /* PTXN_DEBUG only */
+};
+
+/* The native platform, AUTO strategy, no quirks, no TLB hook. */
+PTXN_INLINE void ptxn_mm_init(ptxn_mm_t *mm)
+{
+	unsigned char *p = (unsigned char *)mm;
+	size_t i;
+
+	for (i = 0; i < sizeof(*mm); i++) /* no memset: freestanding */
+		p[i] = 0;
+	mm->strategy = PTXN_STRATEGY_AUTO;
+}
+
+/* Out-of-range values are refused (returns false and leaves the mm as it was). */
+PTXN_INLINE bool ptxn_mm_set_strategy(ptxn_mm_t *mm, enum ptxn_strategy strategy)
+{
+	if ((unsigned)strategy >= PTXN_STRATEGY_COUNT)
+		return false;
+	mm->strategy = (unsigned char)strategy;
+	return true;
+}
+
+PTXN_INLINE enum ptxn_strategy ptxn_mm_strategy(const ptxn_mm_t *mm)
+{
+	return (enum ptxn_strategy)mm->strategy;
+}
+
+PTXN_INLINE const char *ptxn_strategy_name(enum ptxn_strategy strategy)
+{
+	switch (strategy) {
+	case PTXN_STRATEGY_AUTO:
+		return "auto";
+	case PTXN_STRATEGY_CLEAR:
+		return "clear";
+	case PTXN_STRATEGY_MERGE:
+		return "merge";
+	}
+	return "unknown";
+}
+
+PTXN_INLINE void ptxn_mm_set_flags(ptxn_mm_t *mm, unsigned int flags)
+{
+	mm->flags = flags;
+}
+
+PTXN_INLINE void ptxn_mm_set_flush_tlb_range(ptxn_mm_t *mm, ptxn_flush_tlb_range_fn fn,
+					     void *private_data)
+{
+	mm->flush_tlb_range = fn;
+	mm->private_data = private_data;
+}
+
+#ifdef PTXN_STATS
+#define PTXN_STAT_ADD(mm, field, n) __atomic_fetch_add(&(mm)->stats.field, (n), __ATOMIC_RELAXED)
+#else
+#define PTXN_STAT_ADD(mm, field, n) ((void)(mm), (void)(n))
+#endif
+
+PTXN_EXTERN_C_END
+
+#endif /* PTXN_CORE_MM_H */

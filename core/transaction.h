@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ptxn/core/transaction.h - ptxn_modify_prot_start()/ptxn_modify_prot_commit(), single and
+ * batched, and the strategies behind them (docs/strategies.md).
+ *
+ * Contract (Linux's ptep_modify_prot_start/commit): start returns the current entry and
+ * leaves it either unusable by the MMU or watched, so that commit can write the new entry
+ * and keep every Accessed/Dirty update the hardware made since start. Start and commit are
+ * exactly paired, on the same slot(s), under the caller's PTE lock: they protect against
+ * the MMU, not against other software writers. The caller flushes the TLB after commit as
+ * usual (a protection downgrade is not final before that flush).
+ *
+ * Three states an entry can be in between start and commit, and how commit ends each:
+ *   broken    - the MMU cannot use it (0, or PowerPC V=0 + INVALID): "unbreak" installs
+ *               the new entry, folding in any late R/C write-back on PowerPC;
+ *   watched   - left live; commit compare-and-swaps, folding in A/D set since start;
+ *   quiescent - left live, and no MMU can write it any more: commit is a plain store.
+ */
+#ifndef PTXN_CORE_TRANSACTION_H
+#define PTXN_CORE_TRANSACTION_H
+
+#ifndef PTXN_CORE_INTERNAL
+#error "Do not include ptxn/core/transaction.h directly; include <ptxn/ptxn.h>"
+#endif
+
+PTXN_EXTERN_C_BEGIN
+
+/* ---- slot-level steps (storage order in, storage order out) ----------------------------- */
+
+#define PTXN_STORAGE(v) ptxn_arch_pte_to_storage(v)
+
+/* Make the entry unusable by the MMU; returns what it held, hardware updates included. */
+PTXN_INLINE uint64_t ptxn_txn_break(ptxn_pte_t *ptep)
+{
+#ifdef PTXN_ARCH_PTE_BREAK_MARK
+	return ptxn_arch_slot_update(&ptep->storage,
+				     PTXN_STORAGE(PTXN_ARCH_PTE_HW_VALID | PTXN_ARCH_PTE_YOUNG |
+						  PTXN_ARCH_PTE_HW_DIRTY),
+				     PTXN_STORAGE(PTXN_ARCH_PTE_BREAK_MARK));
+#else
+	return ptxn_arch_slot_xchg(&ptep->storage, 0);
+#endif
+}
+
+/* Fold into next what the hardware set in the slot since hw state was last stripped from it. */
+PTXN_INLINE void ptxn_txn_cas_fold(ptxn_mm_t *mm, ptxn_pte_t *ptep, uint64_t seen, ptxn_pteval_t next)
+{
+	uint64_t desired;
+
+	for (;;) {
+		ptxn_pteval_t now = ptxn_arch_pte_from_storage(seen);
+
+		desired = PTXN_STORAGE(ptxn_arch_pte_merge_hw(next, ptxn_arch_pte_strip_hw(now), now));
+		if (ptxn_arch_slot_cmpxchg(&ptep->storage, &seen, desired))
+			return;
+		PTXN_STAT_ADD(mm, merge_retries, 1);
+	}
+}
+
+/* Install next into a broken slot. */
+PTXN_INLINE void ptxn_txn_unbreak(ptxn_mm_t *mm, ptxn_pte_t *ptep, ptxn_pteval_t next)
+{
+	if (PTXN_ARCH_BROKEN_MAY_GAIN_HW_UPDATES) {
+		/* PowerPC: R/C were cleared at the break, so any found now came late: keep them. */
+		ptxn_txn_cas_fold(mm, ptep, ptxn_arch_slot_load(&ptep->storage), next);
+		return;
+	}
+	/* Nothing can have written the slot: one store (two ordered halves on i686). */
+	ptxn_arch_slot_install(&ptep->storage, PTXN_STORAGE(next),
+			       PTXN_STORAGE(PTXN_ARCH_PTE_HW_VALID));
+}
+
+/*
+ * Watched slot: compare-and-swap from the value start saw. The first attempt assumes the
+ * hardware did nothing; each failure returns the current value, whose new A/D bits
+ * (relative to start) are folded into next before retrying.
+ */
+PTXN_INLINE void ptxn_txn_merge(ptxn_mm_t *mm, ptxn_pte_t *ptep, ptxn_pteval_t start,
+				ptxn_pteval_t next)
+{
+	uint64_t expected = PTXN_STORAGE(start);
+	uint64_t desired = PTXN_STORAGE(next);
+
+	while (!ptxn_arch_slot_cmpxchg(&ptep->storage, &expected, desired)) {
+		ptxn_pteval_t now = ptxn_arch_pte_from_storage(expected);
+
+		PTXN_STAT_ADD(mm, merge_retries, 1);
+		desired = PTXN_STORAGE(ptxn_arch_pte_merge_hw(next, start, now));
+	}
+}
+
+/* Strip A/D from a live slot atomically and return what it held (batched MERGE's start). */
+PTXN_INLINE uint64_t ptxn_txn_harvest(ptxn_pte_t *ptep)
+{
+	uint64_t seen;
+
+	if (PTXN_ARCH_PTE_RDONLY == 0) /* A/D are plain bits: one atomic and-not */
+		return ptxn_arch_slot_update(&ptep->storage,
+					     PTXN_STORAGE(PTXN_ARCH_PTE_YOUNG | PTXN_ARCH_PTE_HW_DIRTY), 0);
+	seen = ptxn_arch_slot_load(&ptep->storage);
+	for (;;) {
+		ptxn_pteval_t now = ptxn_arch_pte_from_storage(seen);
+		uint64_t old = seen;
+
+		if (ptxn_arch_slot_cmpxchg(&ptep->storage, &seen, PTXN_STORAGE(ptxn_arch_pte_strip_hw(now))))
+			return old;
+	}
+}
+
+PTXN_INLINE void ptxn_txn_flush(ptxn_mm_t *mm, uintptr_t start, uintptr_t end)
+{
+	PTXN_STAT_ADD(mm, tlb_flushes, 1);
+	if (mm->flush_tlb_range)
+		mm->flush_tlb_range(mm, start, end);
+	else
+		ptxn_debug_missing_flush(mm, start);
+}
+
+/* Whether start left the entry broken: a pure function of (mm, old), so commit agrees. */
+PTXN_INLINE bool ptxn_txn_started_broken(const ptxn_mm_t *mm, ptxn_pteval_t old)
+{
+	return mm->strategy == PTXN_STRATEGY_CLEAR || ptxn_arch_start_needs_break(mm->flags, old);
+}
+
+/* ---- single entry ------------------------------------------------------------------------- */
+
+/*
+ * Begin changing one entry. Returns its current value; compute the new entry from it
+ * (ptxn_pte_modify, ptxn_pte_mkclean, ...) and pass both to ptxn_modify_prot_commit().
+ */
+PTXN_INLINE ptxn_pte_t ptxn_modify_prot_start(ptxn_mm_t *mm, uintptr_t addr, ptxn_pte_t *ptep)
+{
+	ptxn_pte_t old;
+
+	if (PTXN_UNLIKELY(mm->platform != NULL))
+		return mm->platform->modify_prot_start(mm, addr, ptep, 1);
+	PTXN_STAT_ADD(mm, starts, 1);
+	if (mm->strategy == PTXN_STRATEGY_CLEAR) {
+		old.storage = ptxn_txn_break(ptep);
+		if (PTXN_UNLIKELY(ptxn_arch_start_needs_break(mm->flags, ptxn_pte_val(old))))
+			ptxn_txn_flush(mm, addr, addr + PTXN_PAGE_SIZE);
+	} else {
+		old = ptxn_ptep_get(ptep);
+		if (PTXN_UNLIKELY(ptxn_arch_start_needs_break(mm->flags, ptxn_pte_val(old)))) {
+			old.storage = ptxn_txn_break(ptep);
+			ptxn_txn_flush(mm, addr, addr + PTXN_PAGE_SIZE);
+		}
+	}
+	ptxn_debug_txn_start(mm, addr, ptep, old, 1);
+	return old;
+}
+
+/*
+ * Finish the change: write pte, keeping every A/D update the hardware made since start.
+ * old_pte must be exactly what ptxn_modify_prot_start() returned.
+ */
+PTXN_INLINE void ptxn_modify_prot_commit(ptxn_mm_t *mm, uintptr_t addr, ptxn_pte_t *ptep,
+					 ptxn_pte_t old_pte, ptxn_pte_t pte)
+{
+	ptxn_pteval_t old = ptxn_pte_val(old_pte), next = ptxn_pte_val(pte);
+
+	if (PTXN_UNLIKELY(mm->platform != NULL)) {
+		mm->platform->modify_prot_commit(mm, addr, ptep, old_pte, pte, 1);
+		return;
+	}
+	ptxn_debug_txn_commit(mm, addr, ptep, old_pte, 1);
+	PTXN_STAT_ADD(mm, entries, 1);
+
+	if (ptxn_txn_started_broken(mm, old)) {
+		/* Flushed already if the erratum broke it; else a BBM change flushes now. */
+		if (!ptxn_arch_start_needs_break(mm->flags, old) &&
+		    ptxn_arch_change_needs_break(mm->flags, old, next))
+			ptxn_txn_flush(mm, addr, addr + PTXN_PAGE_SIZE);
+		PTXN_STAT_ADD(mm, broken, 1);
+		ptxn_txn_unbreak(mm, ptep, next);
+		return;
+	}
+	if (PTXN_UNLIKELY(ptxn_arch_change_needs_break(mm->flags, old, next))) {
+		/* Break-before-make from a live entry: catch what the MMU set, flush, install. */
+		ptxn_pteval_t now = ptxn_arch_pte_from_storage(ptxn_txn_break(ptep));
+
+		ptxn_txn_flush(mm, addr, addr + PTXN_PAGE_SIZE);
+		PTXN_STAT_ADD(mm, broken, 1);
+		ptxn_txn_unbreak(mm, ptep, ptxn_arch_pte_merge_hw(next, old, now));
+		return;
+	}
+	if (next == old) {
+		/* The slot holds old plus whatever the MMU set since: already right. */
+		PTXN_STAT_ADD(mm, unchanged, 1);
+		return;
+	}
+	if (mm->strategy == PTXN_STRATEGY_AUTO && ptxn_arch_pte_quiescent(old)) {
+		/* No MMU can have changed old: a plain store (one changed half on i686). */
+		PTXN_STAT_ADD(mm, quiescent, 1);
+		ptxn_arch_slot_replace(&ptep->storage, old_pte.storage, pte.storage);
+		return;
+	}
+	PTXN_STAT_ADD(mm, merged, 1);
+	ptxn_txn_merge(mm, ptep, old, next);
+}
+
+/* ---- consecutive entries of one folio (Linux modify_prot_start_ptes/commit_ptes) ------- */
+
+/*
+ * Begin changing nr >= 1 consecutive entries that map consecutive frames with the same
+ * protection (one folio). Returns the first entry with the young and dirty state of all nr
+ * folded in: A/D are per folio here, as in Linux, so after commit every entry carries the
+ * union. Strategies: CLEAR breaks every entry; MERGE strips A/D from each (entries stay
+ * live, no fault); AUTO leaves quiescent entries alone and breaks the others.
+ */
+PTXN_INLINE ptxn_pte_t ptxn_modify_prot_start_ptes(ptxn_mm_t *mm, uintptr_t addr,
+						   ptxn_pte_t *ptep, unsigned int nr)
+{
+	ptxn_pteval_t first = 0, v;
+	bool young = false, dirty = false, broken;
+	unsigned int i;
+	ptxn_pte_t old;
+
+	if (PTXN_UNLIKELY(mm->platform != NULL))
+		return mm->platform->modify_prot_start(mm, addr, ptep, nr);
+	PTXN_STAT_ADD(mm, starts, 1);
+	v = ptxn_pte_val(ptxn_ptep_get(ptep));
+	broken = ptxn_txn_started_broken(mm, v);
+	for (i = 0; i < nr; i++) {
+		if (broken) {
+			v = ptxn_arch_pte_from_storage(ptxn_txn_break(ptep + i));
+		} else if (mm->strategy == PTXN_STRATEGY_MERGE) {
+			v = ptxn_arch_pte_from_storage(ptxn_txn_harvest(ptep + i));
+		} else {
+			v = ptxn_pte_val(ptxn_ptep_get(ptep + i));
+			if (!ptxn_arch_pte_quiescent(v))
+				v = ptxn_arch_pte_from_storage(ptxn_txn_break(ptep + i));
+		}
+		if (i == 0)
+			first = v;
+		young |= ptxn_arch_pte_young(v);
+		dirty |= ptxn_arch_pte_dirty(v);
+	}
+	if (broken && ptxn_arch_start_needs_break(mm->flags, first))
+		ptxn_txn_flush(mm, addr, addr + (uintptr_t)nr * PTXN_PAGE_SIZE);
+	if (young)
+		first = ptxn_arch_pte_mkyoung(first);
+	if (dirty)
+		first = ptxn_arch_pte_mkdirty(first);
+	old = ptxn_make_pte(first);
+	ptxn_debug_txn_start(mm, addr, ptep, old, nr);
+	return old;
+}
+
+/*
+ * Finish a batched change: entry i becomes pte advanced by i frames, plus every A/D
+ * update the hardware made to entry i since start. old_pte is what
+ * ptxn_modify_prot_start_ptes() returned, nr the same count.
+ */
+PTXN_INLINE void ptxn_modify_prot_commit_ptes(ptxn_mm_t *mm, uintptr_t addr, ptxn_pte_t *ptep,
+					      ptxn_pte_t old_pte, ptxn_pte_t pte, unsigned int nr)
+{
+	ptxn_pteval_t old = ptxn_pte_val(old_pte), next = ptxn_pte_val(pte);
+	bool broken, bbm;
+	unsigned int i;
+
+	if (PTXN_UNLIKELY(mm->platform != NULL)) {
+		mm->platform->modify_prot_commit(mm, addr, ptep, old_pte, pte, nr);
+		return;
+	}
+	ptxn_debug_txn_commit(mm, addr, ptep, old_pte, nr);
+	PTXN_STAT_ADD(mm, entries, nr);
+	broken = ptxn_txn_started_broken(mm, old);
+	bbm = ptxn_arch_change_needs_break(mm->flags, old, next);
+
+	if (broken) {
+		if (bbm && !ptxn_arch_start_needs_break(mm->flags, old))
+			ptxn_txn_flush(mm, addr, addr + (uintptr_t)nr * PTXN_PAGE_SIZE);
+		for (i = 0; i < nr; i++)
+			ptxn_txn_unbreak(mm, ptep + i, ptxn_pte_val(ptxn_pte_advance_pfn(pte, i)));
+		PTXN_STAT_ADD(mm, broken, nr);
+		return;
+	}
+	for (i = 0; i < nr; i++) {
+		ptxn_pte_t *slot = ptep + i;
+		ptxn_pteval_t want = ptxn_pte_val(ptxn_pte_advance_pfn(pte, i));
+		uint64_t seen = ptxn_arch_slot_load(&slot->storage);
+		ptxn_pteval_t now = ptxn_arch_pte_from_storage(seen);
+		/* AUTO left quiescent entries live (their A/D predate start); MERGE stripped A/D. */
+		bool left_quiescent = mm->strategy == PTXN_STRATEGY_AUTO && ptxn_arch_pte_hw_valid(now);
+
+		if (PTXN_UNLIKELY(bbm)) {
+			/* Rare (ARM64 OA/attribute changes, POWER9 nest-MMU upgrades): entry by entry. */
+			if (ptxn_arch_pte_hw_valid(now)) {
+				now = ptxn_arch_pte_from_storage(ptxn_txn_break(slot));
+				if (!left_quiescent)
+					want = ptxn_arch_pte_merge_hw(want, ptxn_arch_pte_strip_hw(now), now);
+			}
+			ptxn_txn_flush(mm, addr + (uintptr_t)i * PTXN_PAGE_SIZE,
+				       addr + (uintptr_t)(i + 1) * PTXN_PAGE_SIZE);
+			PTXN_STAT_ADD(mm, broken, 1);
+			ptxn_txn_unbreak(mm, slot, want);
+		} else if (left_quiescent) {
+			PTXN_STAT_ADD(mm, quiescent, 1);
+			ptxn_arch_slot_replace(&slot->storage, seen, PTXN_STORAGE(want));
+		} else if (mm->strategy == PTXN_STRATEGY_AUTO) {
+			PTXN_STAT_ADD(mm, broken, 1);
+			ptxn_txn_unbreak(mm, slot, want);
+		} else {
+			PTXN_STAT_ADD(mm, merged, 1);
+			ptxn_txn_cas_fold(mm, slot, seen, want);
+		}
+	}
+}
+
+/* ---- installing entries through the mm (dispatches to a paravirtual platform) ----------- */
+
+/* Like ptxn_set_pte(), but a paravirtual platform sees (and may batch) the write. */
+PTXN_INLINE void ptxn_set_pte_at(ptxn_mm_t *mm, uintptr_t addr, ptxn_pte_t *ptep, ptxn_pte_t pte)
+{
+	if (PTXN_UNLIKELY(mm->platform != NULL)) {
+		mm->platform->set_pte_at(mm, addr, ptep, pte);
+		return;
+	}
+	ptxn_set_pte(ptep, pte);
+}
+
+#undef PTXN_STORAGE
+
+PTXN_EXTERN_C_END
+
+#endif /* PTXN_CORE_TRANSACTION_H */

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ptxn/generic/pte.h - every value-level pte operation, built from the format's
+ * definitions (the PTXN_ARCH_PTE_* masks of arch/<format>/pte.h), asm-generic style.
+ *
+ * Each function may be replaced by the format header (#define PTXN_HAVE_ARCH_PTE_<NAME>);
+ * with PTXN_FORCE_GENERIC none is, and tests/test_differential.c checks that both give
+ * the same bits. Values here are ptxn_pteval_t: a uint64_t in CPU bit order.
+ *
+ * The dirty model covers the two ways hardware records a write:
+ *  - by setting a bit (x86 D, PowerPC C): PTXN_ARCH_PTE_HW_DIRTY != 0;
+ *  - by granting write permission in a writable-clean entry (ARM64 DBM clears AP[2]):
+ *    PTXN_ARCH_PTE_HW_DIRTY == 0, PTXN_ARCH_PTE_RDONLY != 0.
+ * and one software rule: where a read-only entry cannot carry hardware dirtiness (x86 CET:
+ * R/W=0,D=1 is a shadow-stack page; ARM64: hardware dirty *is* writable), its dirtiness
+ * lives in PTXN_ARCH_PTE_SW_DIRTY. Normal form kept by every operation below:
+ *   writable entry  -> dirtiness only in the hardware encoding, SW_DIRTY clear;
+ *   read-only entry -> dirtiness only in SW_DIRTY (if the format has one).
+ */
+#ifndef PTXN_GENERIC_PTE_H
+#define PTXN_GENERIC_PTE_H
+
+#ifndef PTXN_CORE_INTERNAL
+#error "Do not include ptxn/generic/pte.h directly; include <ptxn/ptxn.h>"
+#endif
+
+/* A format must define all of these; a missing one is an error naming it. */
+#if !defined(PTXN_ARCH_PTE_BIG_ENDIAN) || !defined(PTXN_ARCH_PAGE_SHIFT) ||                  \
+	!defined(PTXN_ARCH_PTE_PFN_MASK) || !defined(PTXN_ARCH_PTE_HW_VALID) ||             \
+	!defined(PTXN_ARCH_PTE_PRESENT) || !defined(PTXN_ARCH_PTE_NONE_IGNORE) ||           \
+	!defined(PTXN_ARCH_PTE_YOUNG) || !defined(PTXN_ARCH_PTE_HW_DIRTY) ||                 \
+	!defined(PTXN_ARCH_PTE_RDONLY) || !defined(PTXN_ARCH_PTE_WRITE) ||                   \
+	!defined(PTXN_ARCH_PTE_SW_DIRTY) || !defined(PTXN_ARCH_PTE_CHG_MASK) ||              \
+	!defined(PTXN_ARCH_PTE_PFN_INVERT_UNLESS) || !defined(PTXN_ARCH_PTE_RESERVED) ||     \
+	!defined(PTXN_ARCH_DIRTY_NEEDS_WRITE_IN_MEMORY) || !defined(PTXN_FORMAT_NAME)
+#error "ptxn: the format header is missing a mandatory PTXN_ARCH_PTE_* definition"
+#endif
+#if (PTXN_ARCH_PTE_HW_DIRTY == 0) == (PTXN_ARCH_PTE_RDONLY == 0)
+#error "ptxn: a format records hardware dirtiness either by a bit (HW_DIRTY) or by AP-style RDONLY, not both"
+#endif
+
+/* ---- byte order of the stored slot --------------------------------------------------- */
+#define PTXN_STORAGE_SWAPPED (PTXN_ARCH_PTE_BIG_ENDIAN != PTXN_HOST_BIG_ENDIAN)
+
+#ifndef PTXN_HAVE_ARCH_PTE_TO_STORAGE
+PTXN_INLINE uint64_t ptxn_arch_pte_to_storage(ptxn_pteval_t v)
+{
+	return PTXN_STORAGE_SWAPPED ? __builtin_bswap64(v) : v;
+}
+#endif
+#ifndef PTXN_HAVE_ARCH_PTE_FROM_STORAGE
+PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_from_storage(uint64_t raw)
+{
+	return PTXN_STORAGE_SWAPPED ? __builtin_bswap64(raw) : raw;
+}
+#endif
+
+/* ---- predicates ------------------------------------------------------------------------ */
+#ifndef PTXN_HAVE_ARCH_PTE_NONE
+PTXN_INLINE bool ptxn_arch_pte_none(ptxn_pteval_t v)
+{
+	return !(v & ~(ptxn_pteval_t)PTXN_ARCH_PTE_NONE_IGNORE);
+}
+#endif
+
+#ifndef PTXN_HAVE_ARCH_PTE_PRESENT
+PTXN_INLINE bool ptxn_arch_pte_present(ptxn_pteval_t v)
+{
+	return (v & PTXN_ARCH_PTE_PRESENT) != 0;
+}
+#endif
+
+/* Usable by the MMU right now (as opposed to present-to-software, like PROT_NONE). */
+#ifndef PTXN_HAVE_ARCH_PTE_HW_VALID
+PTXN_INLINE bool ptxn_arch_pte_hw_valid(ptxn_pteval_t v)
+{
+	return (v & PTXN_ARCH_PTE_HW_VALID) != 0;
+}
+#endif
+
+#ifndef PTXN_HAVE_ARCH_PTE_YOUNG
+PTXN_INLINE bool ptxn_arch_pte_young(ptxn_pteval_t v)
+{
+	return (v & PTXN_ARCH_PTE_YOUNG) != 0;
+}
+#endif
+
+#ifndef PTXN_HAVE_ARCH_PTE_WRITE
+PTXN_INLINE bool ptxn_arch_pte_write(ptxn_pteval_t v)
+{
+	return (v & PTXN_ARCH_PTE_WRITE) != 0;
+}
+#endif
+
+/* Dirtiness recorded the way the hardware records it. */
+#ifndef PTXN_HAVE_ARCH_PTE_HW_DIRTY
+PTXN_INLINE bool ptxn_arch_pte_hw_dirty(ptxn_pteval_t v)
+{
+	if (PTXN_ARCH_PTE_HW_DIRTY != 0)
+		return (v & PTXN_ARCH_PTE_HW_DIRTY) != 0;
+	return ptxn_arch_pte_write(v) && !(v & PTXN_ARCH_PTE_RDONLY);
+}
+#endif
+
+#ifndef PTXN_HAVE_ARCH_PTE_DIRTY
+PTXN_INLINE bool ptxn_arch_pte_dirty(ptxn_pteval_t v)
+{
+	return ptxn_arch_pte_hw_dirty(v) || (v & PTXN_ARCH_PTE_SW_DIRTY);
+}
+#endif
+
+/* ---- modifiers --------------------------------------------------------------------- */
+#ifndef PTXN_HAVE_ARCH_PTE_MKOLD
+PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_mkold(ptxn_pteval_t v)
+{
+	return v & ~(ptxn_pteval_t)PTXN_ARCH_PTE_YOUNG;
+}
+#endif
+
+#ifndef PTXN_HAVE_ARCH_PTE_MKYOUNG
+PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_mkyoung(ptxn_pteval_t v)
+{
+	return v | PTXN_ARCH_PTE_YOUNG;
+}
+#endif
+
+#ifndef PTXN_HAVE_ARCH_PTE_MKCLEAN
+PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_mkclean(ptxn_pteval_t v)
+{
+	v &= ~(ptxn_pteval_t)(PTXN_ARCH_PTE_HW_DIRTY | PTXN_ARCH_PTE_SW_DIRTY);
+	if (PTXN_ARCH_PTE_RDONLY != 0 && ptxn_arch_pte_write(v))
+		v |= PTXN_ARCH_PTE_RDONLY; /* writable clean: the next write marks it again */
+	return v;
+}
+#endif
+
+#ifndef PTXN_HAVE_ARCH_PTE_MKDIRTY
+PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_mkdirty(ptxn_pteval_t v)
+{
+	if (ptxn_arch_pte_write(v) || PTXN_ARCH_PTE_SW_DIRTY == 0) {
+		v &= ~(ptxn_pteval_t)PTXN_ARCH_PTE_SW_DIRTY;
+		if (PTXN_ARCH_PTE_HW_DIRTY != 0)
+			return v | PTXN_ARCH_PTE_HW_DIRTY;
+		return v & ~(ptxn_pteval_t)PTXN_ARCH_PTE_RDONLY;
+	}
+	return v | PTXN_ARCH_PTE_SW_DIRTY;
+}
+#endif
+
+#ifndef PTXN_HAVE_ARCH_PTE_WRPROTECT
+PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_wrprotect(ptxn_pteval_t v)
+{
+	if (PTXN_ARCH_PTE_SW_DIRTY != 0 && ptxn_arch_pte_hw_dirty(v))
+		v = (v & ~(ptxn_pteval_t)PTXN_ARCH_PTE_HW_DIRTY) | PTXN_ARCH_PTE_SW_DIRTY;
+	return (v & ~(ptxn_pteval_t)PTXN_ARCH_PTE_WRITE) | PTXN_ARCH_PTE_RDONLY;
+}
+#endif
+
+#ifndef PTXN_HAVE_ARCH_PTE_MKWRITE
+PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_mkwrite(ptxn_pteval_t v)
+{
+	bool saved_dirty = PTXN_ARCH_PTE_SW_DIRTY != 0 && (v & PTXN_ARCH_PTE_SW_DIRTY);
+
+	v |= PTXN_ARCH_PTE_WRITE;
+	return saved_dirty ? ptxn_arch_pte_mkdirty(v) : v;
+}
+#endif
+
+/* ---- frame number ---------------------------------------------------------------------- */
+/* Whether the PFN field is stored inverted (x86 L1TF: non-zero and not hardware-present). */
+PTXN_INLINE bool ptxn_arch_pte_pfn_inverted(ptxn_pteval_t v)
+{
+	return PTXN_ARCH_PTE_PFN_INVERT_UNLESS != 0 && v && !(v & PTXN_ARCH_PTE_PFN_INVERT_UNLESS);
+}
+
+#define PTXN_ARCH_PFN_MAX (PTXN_ARCH_PTE_PFN_MASK >> PTXN_ARCH_PAGE_SHIFT)
+
+#ifndef PTXN_HAVE_ARCH_PTE_PFN
+PTXN_INLINE uint64_t ptxn_arch_pte_pfn(ptxn_pteval_t v)
+{
+	uint64_t field = ptxn_arch_pte_pfn_inverted(v) ? ~v : v;
+
+	return (field & PTXN_ARCH_PTE_PFN_MASK) >> PTXN_ARCH_PAGE_SHIFT;
+}
+#endif
+
+#ifndef PTXN_HAVE_ARCH_PFN_PTE
+PTXN_INLINE ptxn_pteval_t ptxn_arch_pfn_pte(uint64_t pfn, uint64_t prot_bits)
+{
+	uint64_t field = pfn << PTXN_ARCH_PAGE_SHIFT;
+
+	if (ptxn_arch_pte_pfn_inverted(prot_bits))
+		field = ~field;
+	return (field & PTXN_ARCH_PTE_PFN_MASK) | prot_bits;
+}
+#endif
+
+/* ---- protection change ------------------------------------------------------------------ */
+/*
+ * Linux pte_modify semantics: keep the frame, A/D state and software bits
+ * (PTXN_ARCH_PTE_CHG_MASK), take the protection from prot_bits, and put dirtiness where
+ * the new writability says it belongs, so a read-only result never carries hardware
+ * dirtiness it cannot keep (x86 CET, ARM64 DBM) and nothing is forgotten.
+ */
+#ifndef PTXN_HAVE_ARCH_PTE_MODIFY
+PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_modify(ptxn_pteval_t v, uint64_t prot_bits)
+{
+	bool dirty = ptxn_arch_pte_dirty(v);
+	ptxn_pteval_t n = (v & PTXN_ARCH_PTE_CHG_MASK) | (prot_bits & ~PTXN_ARCH_PTE_CHG_MASK);
+
+	if (ptxn_arch_pte_pfn_inverted(v) != ptxn_arch_pte_pfn_inverted(n))
+		n ^= PTXN_ARCH_PTE_PFN_MASK;
+	n &= ~(ptxn_pteval_t)(PTXN_ARCH_PTE_HW_DIRTY | PTXN_ARCH_PTE_SW_DIRTY);
+	if (PTXN_ARCH_PTE_RDONLY != 0 && ptxn_arch_pte_write(n))
+		n |= PTXN_ARCH_PTE_RDONLY;
+	return dirty ? ptxn_arch_pte_mkdirty(n) : n;
+}
+#endif
+
+/* ---- what the hardware may still do to an entry --------------------------------------- */
+/*
+ * Fold into `next` every Accessed/Dirty update the hardware made between `start` (the
+ * value a transaction began from) and `now` (the value in the slot). The hardware only
+ * ever sets young and hardware-dirty, never clears them (docs/hwemu.md rule 2), so what
+ * `now` has and `start` lacks came from it. A dirty update lands where `next`'s
+ * writability says: as SavedDirty on an x86 entry that is now read-only (never R/W=0,D=1),
+ * as the software dirty bit on a now read-only ARM64 entry.
+ */
+#ifndef PTXN_HAVE_ARCH_PTE_MERGE_HW
+PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_merge_hw(ptxn_pteval_t next, ptxn_pteval_t start,
+						  ptxn_pteval_t now)
+{
+	if (ptxn_arch_pte_young(now) && !ptxn_arch_pte_young(start))
+		next = ptxn_arch_pte_mkyoung(next);
+	if (ptxn_arch_pte_hw_dirty(now) && !ptxn_arch_pte_hw_dirty(start))
+		next = ptxn_arch_pte_mkdirty(next);
+	return next;
+}
+#endif
+
+/*
+ * The entry without any Accessed/Dirty state the hardware may have set: young cleared and
+ * hardware dirtiness undone (x86 D, PowerPC C cleared; ARM64 AP[2] set again on a DBM
+ * entry). Software dirtiness (SavedDirty, bit 55) is software state and stays.
+ */
+#ifndef PTXN_HAVE_ARCH_PTE_STRIP_HW
+PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_strip_hw(ptxn_pteval_t v)
+{
+	v &= ~(ptxn_pteval_t)(PTXN_ARCH_PTE_YOUNG | PTXN_ARCH_PTE_HW_DIRTY);
+	if (PTXN_ARCH_PTE_RDONLY != 0 && ptxn_arch_pte_write(v))
+		v |= PTXN_ARCH_PTE_RDONLY;
+	return v;
+}
+#endif
+
+/*
+ * True when no MMU can write this entry any more, so a plain store may replace it
+ * without losing anything: the MMU cannot use it (not hardware-valid), or it is young and
+ * either already hardware-dirty or never to become so. "Never" needs the dirty update to
+ * be checked against the entry in memory (ARM64 DBM); on x86 and PowerPC a stale writable
+ * TLB entry may still set D/C in a read-only entry, so only young+dirty counts there.
+ * (KNL's A/D in a non-present entry and a radix R/C write-back into an emptied entry are
+ * not updates of a live translation; PTXN_ARCH_PTE_NONE_IGNORE already ignores them.)
+ */
+#ifndef PTXN_HAVE_ARCH_PTE_QUIESCENT
+PTXN_INLINE bool ptxn_arch_pte_quiescent(ptxn_pteval_t v)
+{
+	if (!ptxn_arch_pte_hw_valid(v))
+		return true;
+	if (!ptxn_arch_pte_young(v))
+		return false;
+	return ptxn_arch_pte_hw_dirty(v) ||
+	       (PTXN_ARCH_DIRTY_NEEDS_WRITE_IN_MEMORY && !ptxn_arch_pte_write(v));
+}
+#endif
+
+#endif /* PTXN_GENERIC_PTE_H */
