@@ -236,6 +236,35 @@ PTXN_INLINE bool ptxn_ptep_test_and_clear_young(ptxn_pte_t *ptep)
 	return (ptxn_arch_slot_update(&ptep->storage, young, 0) & young) != 0;
 }
 
+/*
+ * What a fault handler does where the MMU does not manage Accessed/Dirty itself (ARM64
+ * with TCR_EL1.HA/HD off: Access-flag and permission faults; PowerPC implementations that
+ * raise a storage interrupt instead of updating R/C): atomically mark the entry young,
+ * and dirty for a write. It only ever adds the same state the hardware would, with the
+ * same compare-and-swap, so it composes with open transactions exactly as a hardware
+ * update does and needs no PTE lock. Returns false, changing nothing, when the entry is
+ * not hardware-valid (a transaction may have it broken: retry the access) or does not
+ * allow the access (a real fault).
+ */
+PTXN_INLINE bool ptxn_ptep_mark_accessed(ptxn_pte_t *ptep, bool write)
+{
+	uint64_t seen = ptxn_arch_slot_load(&ptep->storage);
+
+	for (;;) {
+		ptxn_pteval_t v = ptxn_arch_pte_from_storage(seen), next;
+
+		if (!ptxn_arch_pte_hw_valid(v) || (write && !ptxn_arch_pte_write(v)))
+			return false;
+		next = ptxn_arch_pte_mkyoung(v);
+		if (write)
+			next = ptxn_arch_pte_mkdirty(next);
+		if (next == v)
+			return true;
+		if (ptxn_arch_slot_cmpxchg(&ptep->storage, &seen, ptxn_arch_pte_to_storage(next)))
+			return true;
+	}
+}
+
 PTXN_EXTERN_C_END
 
 #endif /* PTXN_CORE_PTE_H */
