@@ -87,6 +87,38 @@ struct ptxn_mm_stats {
 	uint64_t tlb_flushes;    /* flushes ptxn itself asked for (BBM, coprocessor, erratum) */
 };
 
+/* What a PTXN_DEBUG build found wrong (core/debug.h). */
+enum ptxn_violation_kind {
+	PTXN_VIOLATION_START_WITHOUT_COMMIT = 1,
+	PTXN_VIOLATION_COMMIT_WITHOUT_START,
+	PTXN_VIOLATION_SECOND_START,
+	PTXN_VIOLATION_COMMIT_OTHER_ENTRY,
+	PTXN_VIOLATION_OLD_PTE_MISMATCH,
+	PTXN_VIOLATION_STRATEGY_CHANGED,
+	PTXN_VIOLATION_TOO_MANY_OPEN,
+	PTXN_VIOLATION_BATCH_SIZE,
+	PTXN_VIOLATION_BAD_SLOT,
+	PTXN_VIOLATION_BAD_PFN,
+	PTXN_VIOLATION_NO_TLB_FLUSH_HOOK,
+	PTXN_VIOLATION_LAZY_LEAVE_WITHOUT_ENTER,
+	PTXN_VIOLATION_LAZY_NESTING
+};
+
+struct ptxn_violation {
+	enum ptxn_violation_kind kind;
+	const char *what;      /* what was wrong, one sentence */
+	const char *fix;       /* how to fix it */
+	const char *file;      /* the caller's source position (PTXN_DEBUG builds) */
+	int line;
+	const ptxn_mm_t *mm;   /* NULL for checks without an mm (ptxn_pfn_pte) */
+	const void *slot;
+	uintptr_t addr;
+	uint64_t expected;     /* the value that was due (storage order for entries) */
+	uint64_t actual;       /* the value found */
+};
+
+typedef void (*ptxn_violation_hook_fn)(const struct ptxn_violation *violation);
+
 /* The contract checker's record of one open transaction (PTXN_DEBUG builds). */
 struct ptxn_mm_open_txn {
 	const ptxn_pte_t *ptep;
@@ -111,7 +143,10 @@ struct ptxn_mm {
 	const struct ptxn_platform_ops *platform; /* NULL: native */
 	void *platform_data;
 	struct ptxn_mm_stats stats;
-	struct ptxn_mm_open_txn open_txn[PTXN_DEBUG_MAX_OPEN]; /* PTXN_DEBUG only */
+	/* PTXN_DEBUG only (present in every build so the layout never depends on it): */
+	ptxn_violation_hook_fn violation_hook;  /* NULL: the default (core/debug.h) */
+	int debug_lock;
+	struct ptxn_mm_open_txn open_txn[PTXN_DEBUG_MAX_OPEN];
 };
 
 /* The native platform, AUTO strategy, no quirks, no TLB hook. */
@@ -162,6 +197,12 @@ PTXN_INLINE void ptxn_mm_set_flush_tlb_range(ptxn_mm_t *mm, ptxn_flush_tlb_range
 {
 	mm->flush_tlb_range = fn;
 	mm->private_data = private_data;
+}
+
+/* Where PTXN_DEBUG reports a broken contract; NULL restores the default (print, abort). */
+PTXN_INLINE void ptxn_mm_set_violation_hook(ptxn_mm_t *mm, ptxn_violation_hook_fn hook)
+{
+	mm->violation_hook = hook;
 }
 
 #ifdef PTXN_STATS

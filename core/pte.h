@@ -85,6 +85,7 @@ PTXN_INLINE bool ptxn_pfn_valid(uint64_t pfn)
 /* A present (or PROT_NONE) entry mapping pfn, old and clean. Requires ptxn_pfn_valid(pfn). */
 PTXN_INLINE ptxn_pte_t ptxn_pfn_pte(uint64_t pfn, ptxn_prot_t prot)
 {
+	ptxn_debug_pfn(pfn);
 	return ptxn_make_pte(ptxn_arch_pfn_pte(pfn, prot.bits));
 }
 

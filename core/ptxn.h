@@ -37,8 +37,8 @@
 #endif
 #include "../generic/pte.h"
 
-#include "pte.h"
 #include "debug.h"
+#include "pte.h"
 #include "transaction.h"
 
 /* Which backend this translation unit got, for logs and for the dispatch test. */

@@ -107,13 +107,14 @@ PTXN_INLINE uint64_t ptxn_txn_harvest(ptxn_pte_t *ptep)
 	}
 }
 
-PTXN_INLINE void ptxn_txn_flush(ptxn_mm_t *mm, uintptr_t start, uintptr_t end)
+PTXN_INLINE void ptxn_txn_flush(ptxn_mm_t *mm, uintptr_t start, uintptr_t end,
+				const ptxn_pte_t *ptep)
 {
 	PTXN_STAT_ADD(mm, tlb_flushes, 1);
 	if (mm->flush_tlb_range)
 		mm->flush_tlb_range(mm, start, end);
 	else
-		ptxn_debug_missing_flush(mm, start);
+		ptxn_debug_missing_flush(mm, start, ptep);
 }
 
 /* Whether start left the entry broken: a pure function of (mm, old), so commit agrees. */
@@ -128,25 +129,31 @@ PTXN_INLINE bool ptxn_txn_started_broken(const ptxn_mm_t *mm, ptxn_pteval_t old)
  * Begin changing one entry. Returns its current value; compute the new entry from it
  * (ptxn_pte_modify, ptxn_pte_mkclean, ...) and pass both to ptxn_modify_prot_commit().
  */
-PTXN_INLINE ptxn_pte_t ptxn_modify_prot_start(ptxn_mm_t *mm, uintptr_t addr, ptxn_pte_t *ptep)
+PTXN_INLINE ptxn_pte_t ptxn_modify_prot_start_from(ptxn_mm_t *mm, uintptr_t addr, ptxn_pte_t *ptep,
+						   const char *file, int line)
 {
 	ptxn_pte_t old;
 
-	if (PTXN_UNLIKELY(mm->platform != NULL))
-		return mm->platform->modify_prot_start(mm, addr, ptep, 1);
+	if (!ptxn_debug_slot_ok(mm, ptep, addr, file, line))
+		return ptxn_make_pte(0);
+	if (PTXN_UNLIKELY(mm->platform != NULL)) {
+		old = mm->platform->modify_prot_start(mm, addr, ptep, 1);
+		ptxn_debug_txn_start(mm, addr, ptep, old, 1, file, line);
+		return old;
+	}
 	PTXN_STAT_ADD(mm, starts, 1);
 	if (mm->strategy == PTXN_STRATEGY_CLEAR) {
 		old.storage = ptxn_txn_break(ptep);
 		if (PTXN_UNLIKELY(ptxn_arch_start_needs_break(mm->flags, ptxn_pte_val(old))))
-			ptxn_txn_flush(mm, addr, addr + PTXN_PAGE_SIZE);
+			ptxn_txn_flush(mm, addr, addr + PTXN_PAGE_SIZE, ptep);
 	} else {
 		old = ptxn_ptep_get(ptep);
 		if (PTXN_UNLIKELY(ptxn_arch_start_needs_break(mm->flags, ptxn_pte_val(old)))) {
 			old.storage = ptxn_txn_break(ptep);
-			ptxn_txn_flush(mm, addr, addr + PTXN_PAGE_SIZE);
+			ptxn_txn_flush(mm, addr, addr + PTXN_PAGE_SIZE, ptep);
 		}
 	}
-	ptxn_debug_txn_start(mm, addr, ptep, old, 1);
+	ptxn_debug_txn_start(mm, addr, ptep, old, 1, file, line);
 	return old;
 }
 
@@ -154,23 +161,26 @@ PTXN_INLINE ptxn_pte_t ptxn_modify_prot_start(ptxn_mm_t *mm, uintptr_t addr, ptx
  * Finish the change: write pte, keeping every A/D update the hardware made since start.
  * old_pte must be exactly what ptxn_modify_prot_start() returned.
  */
-PTXN_INLINE void ptxn_modify_prot_commit(ptxn_mm_t *mm, uintptr_t addr, ptxn_pte_t *ptep,
-					 ptxn_pte_t old_pte, ptxn_pte_t pte)
+PTXN_INLINE void ptxn_modify_prot_commit_from(ptxn_mm_t *mm, uintptr_t addr, ptxn_pte_t *ptep,
+					      ptxn_pte_t old_pte, ptxn_pte_t pte,
+					      const char *file, int line)
 {
 	ptxn_pteval_t old = ptxn_pte_val(old_pte), next = ptxn_pte_val(pte);
 
+	if (!ptxn_debug_slot_ok(mm, ptep, addr, file, line))
+		return;
+	ptxn_debug_txn_commit(mm, addr, ptep, old_pte, 1, file, line);
 	if (PTXN_UNLIKELY(mm->platform != NULL)) {
 		mm->platform->modify_prot_commit(mm, addr, ptep, old_pte, pte, 1);
 		return;
 	}
-	ptxn_debug_txn_commit(mm, addr, ptep, old_pte, 1);
 	PTXN_STAT_ADD(mm, entries, 1);
 
 	if (ptxn_txn_started_broken(mm, old)) {
 		/* Flushed already if the erratum broke it; else a BBM change flushes now. */
 		if (!ptxn_arch_start_needs_break(mm->flags, old) &&
 		    ptxn_arch_change_needs_break(mm->flags, old, next))
-			ptxn_txn_flush(mm, addr, addr + PTXN_PAGE_SIZE);
+			ptxn_txn_flush(mm, addr, addr + PTXN_PAGE_SIZE, ptep);
 		PTXN_STAT_ADD(mm, broken, 1);
 		ptxn_txn_unbreak(mm, ptep, next);
 		return;
@@ -179,7 +189,7 @@ PTXN_INLINE void ptxn_modify_prot_commit(ptxn_mm_t *mm, uintptr_t addr, ptxn_pte
 		/* Break-before-make from a live entry: catch what the MMU set, flush, install. */
 		ptxn_pteval_t now = ptxn_arch_pte_from_storage(ptxn_txn_break(ptep));
 
-		ptxn_txn_flush(mm, addr, addr + PTXN_PAGE_SIZE);
+		ptxn_txn_flush(mm, addr, addr + PTXN_PAGE_SIZE, ptep);
 		PTXN_STAT_ADD(mm, broken, 1);
 		ptxn_txn_unbreak(mm, ptep, ptxn_arch_pte_merge_hw(next, old, now));
 		return;
@@ -208,16 +218,22 @@ PTXN_INLINE void ptxn_modify_prot_commit(ptxn_mm_t *mm, uintptr_t addr, ptxn_pte
  * union. Strategies: CLEAR breaks every entry; MERGE strips A/D from each (entries stay
  * live, no fault); AUTO leaves quiescent entries alone and breaks the others.
  */
-PTXN_INLINE ptxn_pte_t ptxn_modify_prot_start_ptes(ptxn_mm_t *mm, uintptr_t addr,
-						   ptxn_pte_t *ptep, unsigned int nr)
+PTXN_INLINE ptxn_pte_t ptxn_modify_prot_start_ptes_from(ptxn_mm_t *mm, uintptr_t addr,
+							ptxn_pte_t *ptep, unsigned int nr,
+							const char *file, int line)
 {
 	ptxn_pteval_t first = 0, v;
 	bool young = false, dirty = false, broken;
 	unsigned int i;
 	ptxn_pte_t old;
 
-	if (PTXN_UNLIKELY(mm->platform != NULL))
-		return mm->platform->modify_prot_start(mm, addr, ptep, nr);
+	if (!ptxn_debug_slot_ok(mm, ptep, addr, file, line))
+		return ptxn_make_pte(0);
+	if (PTXN_UNLIKELY(mm->platform != NULL)) {
+		old = mm->platform->modify_prot_start(mm, addr, ptep, nr);
+		ptxn_debug_txn_start(mm, addr, ptep, old, nr, file, line);
+		return old;
+	}
 	PTXN_STAT_ADD(mm, starts, 1);
 	v = ptxn_pte_val(ptxn_ptep_get(ptep));
 	broken = ptxn_txn_started_broken(mm, v);
@@ -237,13 +253,13 @@ PTXN_INLINE ptxn_pte_t ptxn_modify_prot_start_ptes(ptxn_mm_t *mm, uintptr_t addr
 		dirty |= ptxn_arch_pte_dirty(v);
 	}
 	if (broken && ptxn_arch_start_needs_break(mm->flags, first))
-		ptxn_txn_flush(mm, addr, addr + (uintptr_t)nr * PTXN_PAGE_SIZE);
+		ptxn_txn_flush(mm, addr, addr + (uintptr_t)nr * PTXN_PAGE_SIZE, ptep);
 	if (young)
 		first = ptxn_arch_pte_mkyoung(first);
 	if (dirty)
 		first = ptxn_arch_pte_mkdirty(first);
 	old = ptxn_make_pte(first);
-	ptxn_debug_txn_start(mm, addr, ptep, old, nr);
+	ptxn_debug_txn_start(mm, addr, ptep, old, nr, file, line);
 	return old;
 }
 
@@ -252,25 +268,29 @@ PTXN_INLINE ptxn_pte_t ptxn_modify_prot_start_ptes(ptxn_mm_t *mm, uintptr_t addr
  * update the hardware made to entry i since start. old_pte is what
  * ptxn_modify_prot_start_ptes() returned, nr the same count.
  */
-PTXN_INLINE void ptxn_modify_prot_commit_ptes(ptxn_mm_t *mm, uintptr_t addr, ptxn_pte_t *ptep,
-					      ptxn_pte_t old_pte, ptxn_pte_t pte, unsigned int nr)
+PTXN_INLINE void ptxn_modify_prot_commit_ptes_from(ptxn_mm_t *mm, uintptr_t addr,
+						   ptxn_pte_t *ptep, ptxn_pte_t old_pte,
+						   ptxn_pte_t pte, unsigned int nr,
+						   const char *file, int line)
 {
 	ptxn_pteval_t old = ptxn_pte_val(old_pte), next = ptxn_pte_val(pte);
 	bool broken, bbm;
 	unsigned int i;
 
+	if (!ptxn_debug_slot_ok(mm, ptep, addr, file, line))
+		return;
+	ptxn_debug_txn_commit(mm, addr, ptep, old_pte, nr, file, line);
 	if (PTXN_UNLIKELY(mm->platform != NULL)) {
 		mm->platform->modify_prot_commit(mm, addr, ptep, old_pte, pte, nr);
 		return;
 	}
-	ptxn_debug_txn_commit(mm, addr, ptep, old_pte, nr);
 	PTXN_STAT_ADD(mm, entries, nr);
 	broken = ptxn_txn_started_broken(mm, old);
 	bbm = ptxn_arch_change_needs_break(mm->flags, old, next);
 
 	if (broken) {
 		if (bbm && !ptxn_arch_start_needs_break(mm->flags, old))
-			ptxn_txn_flush(mm, addr, addr + (uintptr_t)nr * PTXN_PAGE_SIZE);
+			ptxn_txn_flush(mm, addr, addr + (uintptr_t)nr * PTXN_PAGE_SIZE, ptep);
 		for (i = 0; i < nr; i++)
 			ptxn_txn_unbreak(mm, ptep + i, ptxn_pte_val(ptxn_pte_advance_pfn(pte, i)));
 		PTXN_STAT_ADD(mm, broken, nr);
@@ -292,7 +312,7 @@ PTXN_INLINE void ptxn_modify_prot_commit_ptes(ptxn_mm_t *mm, uintptr_t addr, ptx
 					want = ptxn_arch_pte_merge_hw(want, ptxn_arch_pte_strip_hw(now), now);
 			}
 			ptxn_txn_flush(mm, addr + (uintptr_t)i * PTXN_PAGE_SIZE,
-				       addr + (uintptr_t)(i + 1) * PTXN_PAGE_SIZE);
+				       addr + (uintptr_t)(i + 1) * PTXN_PAGE_SIZE, slot);
 			PTXN_STAT_ADD(mm, broken, 1);
 			ptxn_txn_unbreak(mm, slot, want);
 		} else if (left_quiescent) {
@@ -307,6 +327,124 @@ PTXN_INLINE void ptxn_modify_prot_commit_ptes(ptxn_mm_t *mm, uintptr_t addr, ptx
 		}
 	}
 }
+
+/* ---- the public entry points ---------------------------------------------------------- */
+/*
+ * Plain functions (their addresses can be taken); in PTXN_DEBUG builds a macro of the same
+ * name also passes the caller's file and line to the contract checker.
+ */
+PTXN_INLINE ptxn_pte_t(ptxn_modify_prot_start)(ptxn_mm_t *mm, uintptr_t addr, ptxn_pte_t *ptep)
+{
+	return ptxn_modify_prot_start_from(mm, addr, ptep, NULL, 0);
+}
+
+PTXN_INLINE void(ptxn_modify_prot_commit)(ptxn_mm_t *mm, uintptr_t addr, ptxn_pte_t *ptep,
+					  ptxn_pte_t old_pte, ptxn_pte_t pte)
+{
+	ptxn_modify_prot_commit_from(mm, addr, ptep, old_pte, pte, NULL, 0);
+}
+
+PTXN_INLINE ptxn_pte_t(ptxn_modify_prot_start_ptes)(ptxn_mm_t *mm, uintptr_t addr,
+						    ptxn_pte_t *ptep, unsigned int nr)
+{
+	return ptxn_modify_prot_start_ptes_from(mm, addr, ptep, nr, NULL, 0);
+}
+
+PTXN_INLINE void(ptxn_modify_prot_commit_ptes)(ptxn_mm_t *mm, uintptr_t addr, ptxn_pte_t *ptep,
+					       ptxn_pte_t old_pte, ptxn_pte_t pte, unsigned int nr)
+{
+	ptxn_modify_prot_commit_ptes_from(mm, addr, ptep, old_pte, pte, nr, NULL, 0);
+}
+
+/*
+ * True when no transaction is open on mm. In PTXN_DEBUG builds each open one is also
+ * reported as "start without commit"; call it where your PTE lock is dropped or at
+ * teardown. Release builds do not track transactions and always return true.
+ */
+PTXN_INLINE bool(ptxn_mm_check_idle)(ptxn_mm_t *mm)
+{
+	return ptxn_debug_mm_idle(mm, NULL, 0);
+}
+
+#ifdef PTXN_DEBUG
+#define ptxn_modify_prot_start(mm, addr, ptep)                                                  \
+	ptxn_modify_prot_start_from((mm), (addr), (ptep), __FILE__, __LINE__)
+#define ptxn_modify_prot_commit(mm, addr, ptep, old_pte, pte)                                   \
+	ptxn_modify_prot_commit_from((mm), (addr), (ptep), (old_pte), (pte), __FILE__, __LINE__)
+#define ptxn_modify_prot_start_ptes(mm, addr, ptep, nr)                                         \
+	ptxn_modify_prot_start_ptes_from((mm), (addr), (ptep), (nr), __FILE__, __LINE__)
+#define ptxn_modify_prot_commit_ptes(mm, addr, ptep, old_pte, pte, nr)                          \
+	ptxn_modify_prot_commit_ptes_from((mm), (addr), (ptep), (old_pte), (pte), (nr), __FILE__, \
+					  __LINE__)
+#define ptxn_mm_check_idle(mm) ptxn_debug_mm_idle((mm), __FILE__, __LINE__)
+#endif
+
+/* ---- lazy MMU mode (Linux arch_enter/leave_lazy_mmu_mode) --------------------------------- */
+/*
+ * Between enter and leave, a paravirtual platform may queue entry writes and send them as
+ * one batch (on leave, on flush, or when its queue is full). On the native platform the
+ * hardware sees every write at once and these only keep count. Lazy mode does not nest.
+ */
+PTXN_INLINE void ptxn_lazy_mmu_enter_from(ptxn_mm_t *mm, const char *file, int line)
+{
+#ifdef PTXN_DEBUG
+	if (mm->lazy_depth)
+		ptxn_violation_report(mm, PTXN_VIOLATION_LAZY_NESTING,
+				      "ptxn_lazy_mmu_enter() while already in lazy MMU mode",
+				      "leave lazy mode before entering it again (it does not nest)",
+				      NULL, 0, 0, mm->lazy_depth, file, line);
+#else
+	(void)file, (void)line;
+#endif
+	mm->lazy_depth++;
+	if (PTXN_UNLIKELY(mm->platform != NULL) && mm->platform->lazy_mmu_enter)
+		mm->platform->lazy_mmu_enter(mm);
+}
+
+PTXN_INLINE void ptxn_lazy_mmu_leave_from(ptxn_mm_t *mm, const char *file, int line)
+{
+	if (!mm->lazy_depth) {
+#ifdef PTXN_DEBUG
+		ptxn_violation_report(mm, PTXN_VIOLATION_LAZY_LEAVE_WITHOUT_ENTER,
+				      "ptxn_lazy_mmu_leave() without ptxn_lazy_mmu_enter()",
+				      "pair each leave with an earlier enter on the same mm",
+				      NULL, 0, 1, 0, file, line);
+#else
+		(void)file, (void)line;
+#endif
+		return;
+	}
+	if (PTXN_UNLIKELY(mm->platform != NULL) && mm->platform->lazy_mmu_leave)
+		mm->platform->lazy_mmu_leave(mm);
+	mm->lazy_depth--;
+}
+
+/* Send whatever a paravirtual platform has queued, staying in lazy mode. */
+PTXN_INLINE void ptxn_lazy_mmu_flush(ptxn_mm_t *mm)
+{
+	if (PTXN_UNLIKELY(mm->platform != NULL) && mm->platform->lazy_mmu_flush)
+		mm->platform->lazy_mmu_flush(mm);
+}
+
+PTXN_INLINE bool ptxn_lazy_mmu_active(const ptxn_mm_t *mm)
+{
+	return mm->lazy_depth != 0;
+}
+
+PTXN_INLINE void(ptxn_lazy_mmu_enter)(ptxn_mm_t *mm)
+{
+	ptxn_lazy_mmu_enter_from(mm, NULL, 0);
+}
+
+PTXN_INLINE void(ptxn_lazy_mmu_leave)(ptxn_mm_t *mm)
+{
+	ptxn_lazy_mmu_leave_from(mm, NULL, 0);
+}
+
+#ifdef PTXN_DEBUG
+#define ptxn_lazy_mmu_enter(mm) ptxn_lazy_mmu_enter_from((mm), __FILE__, __LINE__)
+#define ptxn_lazy_mmu_leave(mm) ptxn_lazy_mmu_leave_from((mm), __FILE__, __LINE__)
+#endif
 
 /* ---- installing entries through the mm (dispatches to a paravirtual platform) ----------- */
 
