@@ -73,16 +73,23 @@ PTXN_NOINLINE void ptxn_violation_report(ptxn_mm_t *mm, enum ptxn_violation_kind
 
 #ifdef PTXN_DEBUG
 
-/* A tiny lock for the open-transaction table: threads may share an mm (distinct PTE locks). */
+/*
+ * A tiny lock for the open-transaction table: threads may share an mm (distinct PTE
+ * locks). Built from ptxn's own slot primitives and fences, never the compiler's atomics,
+ * which on arm64 may become calls to libgcc's outline helpers a kernel does not have.
+ * Acquire after taking it and release before dropping it order the table accesses.
+ */
 PTXN_INLINE void ptxn_debug_lock(ptxn_mm_t *mm)
 {
-	while (__atomic_exchange_n(&mm->debug_lock, 1, __ATOMIC_ACQUIRE))
+	while (ptxn_arch_slot_xchg(&mm->debug_lock, 1))
 		ptxn_arch_cpu_relax();
+	ptxn_arch_fence_acquire();
 }
 
 PTXN_INLINE void ptxn_debug_unlock(ptxn_mm_t *mm)
 {
-	__atomic_store_n(&mm->debug_lock, 0, __ATOMIC_RELEASE);
+	ptxn_arch_fence_release();
+	ptxn_arch_slot_store(&mm->debug_lock, 0);
 }
 
 PTXN_INLINE bool ptxn_debug_slot_ok(ptxn_mm_t *mm, const ptxn_pte_t *ptep, uintptr_t addr,

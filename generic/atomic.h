@@ -73,6 +73,26 @@ PTXN_INLINE bool ptxn_arch_slot_cmpxchg(volatile uint64_t *slot, uint64_t *expec
 }
 #endif
 
+/*
+ * Fences for the few places that need ordering against other memory (the PTXN_DEBUG
+ * bookkeeping lock; never the entry operations, see above). __atomic_thread_fence always
+ * expands inline (DMB on arm64, lwsync/sync on PowerPC, nothing or MFENCE on x86), never to
+ * a library call, so it is safe in kernels.
+ */
+#ifndef PTXN_HAVE_ARCH_FENCE_ACQUIRE
+PTXN_INLINE void ptxn_arch_fence_acquire(void)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+}
+#endif
+
+#ifndef PTXN_HAVE_ARCH_FENCE_RELEASE
+PTXN_INLINE void ptxn_arch_fence_release(void)
+{
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+#endif
+
 /* Busy-wait hint inside retry loops. */
 #ifndef PTXN_HAVE_ARCH_CPU_RELAX
 PTXN_INLINE void ptxn_arch_cpu_relax(void)
