@@ -246,8 +246,13 @@ PTXN_INLINE bool ptxn_ptep_test_and_clear_young(ptxn_pte_t *ptep)
  * update does and needs no PTE lock. Returns false, changing nothing, when the entry is
  * not hardware-valid (a transaction may have it broken: retry the access) or does not
  * allow the access (a real fault).
+ *
+ * ptxn_ptep_mark_accessed_old() does the same and, when it returns true and old is not
+ * NULL, stores in *old the entry exactly as it was when this call's compare-and-swap took
+ * effect (or as found, if it already had the bits): old vs. old made young (and dirty)
+ * is precisely what this call changed. An emulator's ledger needs that (hwemu/).
  */
-PTXN_INLINE bool ptxn_ptep_mark_accessed(ptxn_pte_t *ptep, bool write)
+PTXN_INLINE bool ptxn_ptep_mark_accessed_old(ptxn_pte_t *ptep, bool write, ptxn_pte_t *old)
 {
 	uint64_t seen = ptxn_arch_slot_load(&ptep->storage);
 
@@ -256,6 +261,8 @@ PTXN_INLINE bool ptxn_ptep_mark_accessed(ptxn_pte_t *ptep, bool write)
 
 		if (!ptxn_arch_pte_hw_valid(v) || (write && !ptxn_arch_pte_write(v)))
 			return false;
+		if (old)
+			old->storage = seen;
 		next = ptxn_arch_pte_mkyoung(v);
 		if (write)
 			next = ptxn_arch_pte_mkdirty(next);
@@ -264,6 +271,11 @@ PTXN_INLINE bool ptxn_ptep_mark_accessed(ptxn_pte_t *ptep, bool write)
 		if (ptxn_arch_slot_cmpxchg(&ptep->storage, &seen, ptxn_arch_pte_to_storage(next)))
 			return true;
 	}
+}
+
+PTXN_INLINE bool ptxn_ptep_mark_accessed(ptxn_pte_t *ptep, bool write)
+{
+	return ptxn_ptep_mark_accessed_old(ptep, write, NULL);
 }
 
 PTXN_EXTERN_C_END
