@@ -40,7 +40,20 @@
  * read-only while dirty must not keep D=1. Its dirtiness moves to this bit and comes back
  * to D when the page is made writable again. Linux uses bit 58 (_PAGE_SAVED_DIRTY, v6.6).
  */
+#if defined(PTXN_X86_PAE) && PTXN_X86_PAE
+/*
+ * 32-bit PAE paging (define PTXN_X86_PAE=1): bits 52-62 of a PAE entry are reserved, not
+ * ignored (SDM Vol. 3A Table 4-11: "Reserved (must be 0)" for bits 62:MAXPHYADDR), so a
+ * present entry with bit 58 set is a reserved-bit page fault (found by the qemu-system-i686
+ * tier, baremetal/). There SavedDirty lives in the ignored bit 10, as Linux's 32-bit
+ * _PAGE_SAVED_DIRTY (_PAGE_BIT_SOFTW2).
+ */
+#define PTXN_X86_SAVED_DIRTY	(UINT64_C(1) << 10)
+#define PTXN_X86_DIRTY_TO_SAVED_SHIFT 4
+#else
 #define PTXN_X86_SAVED_DIRTY	(UINT64_C(1) << 58)
+#define PTXN_X86_DIRTY_TO_SAVED_SHIFT 52
+#endif
 /*
  * PROT_NONE: an entry with P=0 that software still treats as present (the page exists
  * but every access must fault). Bit 8 is free when P=0 (G only means something in a present
@@ -162,12 +175,11 @@ PTXN_INLINE bool ptxn_arch_start_needs_break(unsigned mm_flags, uint64_t old)
 #ifndef PTXN_FORCE_GENERIC
 /*
  * Optional overrides: branch-free forms of the SavedDirty moves (bit 6 <-> bit 58 is a
- * shift by 52). They must agree with generic/pte.h bit for bit; tests/test_differential.c
- * checks it.
+ * shift by 52; by 4 under PTXN_X86_PAE). They must agree with generic/pte.h bit for bit;
+ * tests/test_differential.c checks it.
  */
-#define PTXN_X86_DIRTY_TO_SAVED_SHIFT 52
 PTXN_STATIC_ASSERT(PTXN_X86_DIRTY << PTXN_X86_DIRTY_TO_SAVED_SHIFT == PTXN_X86_SAVED_DIRTY,
-		   "SavedDirty must be D shifted by 52");
+		   "SavedDirty must be D shifted by PTXN_X86_DIRTY_TO_SAVED_SHIFT");
 
 #define PTXN_HAVE_ARCH_PTE_WRPROTECT
 PTXN_INLINE uint64_t ptxn_arch_pte_wrprotect(uint64_t v)
