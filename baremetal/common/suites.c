@@ -136,6 +136,7 @@ static struct {
 	uint32_t acc_window;       /* accessor's random delay before an access, loop turns */
 	uint32_t txn_window;       /* CPU 0's random delay between start and commit */
 	uint32_t write_pct;
+	uint32_t flush_each;       /* flush after every commit (else once per round) */
 } race;
 
 static ptxn_pte_t apply_op(enum op_kind k, ptxn_pte_t old)
@@ -255,7 +256,8 @@ static void race_case(int strategy, uint64_t target_events, uint64_t min_rounds,
 			/* The MMU changed the entry while the transaction was open. */
 			if (ptxn_pte_hw_valid(pre) && !ptxn_pte_same(pre, old) && nr == 1)
 				res.in_window++;
-			plat_flush_tlb_range(&mm, va, va + nr * BM_PAGE);
+			if (race.flush_each)
+				plat_flush_tlb_range(&mm, va, va + nr * BM_PAGE);
 			for (j = 0; j < nr; j++) {
 				olds[p + j] = old;
 				batched[p + j] = nr > 1;
@@ -263,6 +265,8 @@ static void race_case(int strategy, uint64_t target_events, uint64_t min_rounds,
 			res.transactions++;
 		}
 		bm_store(&race.cur, BM_NPAGES + 8);
+		if (!race.flush_each) /* one flush for the whole round, as after an mprotect range */
+			plat_flush_tlb_range(&mm, va0, va_end);
 		for (i = 1; i < n_cpus; i++)
 			wait_or_panic(&race.done[i], r, "race accessor");
 
@@ -470,6 +474,7 @@ void bm_run_suites(int ncpus)
 	race.acc_window = (uint32_t)bm_cmdline_u64("acc_window", 400);
 	race.txn_window = (uint32_t)bm_cmdline_u64("txn_window", 400);
 	race.write_pct = (uint32_t)bm_cmdline_u64("write_pct", 50);
+	race.flush_each = (uint32_t)bm_cmdline_u64("flush_each", 1);
 	bm_printf("PTXN-PLAN {\"cpus\":%d,\"pages\":%d,\"events\":%llu,\"downgrade_rounds\":%llu,"
 		  "\"diff_accesses\":%llu,\"seed\":%llu}\n", n_cpus, BM_NPAGES,
 		  (unsigned long long)events, (unsigned long long)dg_rounds,
