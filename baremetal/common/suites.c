@@ -471,8 +471,8 @@ void bm_run_suites(int ncpus)
 	seed = bm_cmdline_u64("seed", 1);
 	for (i = 0; i < BM_MAX_CPUS; i++)
 		bm_cpus[i].rng = (seed + 1) * 0x9e3779b97f4a7c15ull + i * 0x632be59bd9b4e019ull;
-	race.acc_window = (uint32_t)bm_cmdline_u64("acc_window", 400);
-	race.txn_window = (uint32_t)bm_cmdline_u64("txn_window", 400);
+	race.acc_window = (uint32_t)bm_cmdline_u64("acc_window", 3000);
+	race.txn_window = (uint32_t)bm_cmdline_u64("txn_window", 10000);
 	race.write_pct = (uint32_t)bm_cmdline_u64("write_pct", 50);
 	race.flush_each = (uint32_t)bm_cmdline_u64("flush_each", 1);
 	bm_printf("PTXN-PLAN {\"cpus\":%d,\"pages\":%d,\"events\":%llu,\"downgrade_rounds\":%llu,"

@@ -1,0 +1,216 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Build and run one bare-metal guest of the qemu-system tier (docs/baremetal.md).
+
+usage: baremetal/bmrun.py --target NAME [--scale X] [--out DIR] [--seed N] [--keep-going]
+
+Builds baremetal/ for NAME with make, boots it under qemu-system with multi-threaded TCG,
+and turns the guest's console into results:
+  DIR/console.log   everything the guest printed (PTXN-BOOT, PTXN-CASE, PTXN-RESULT ...)
+  DIR/cases.jsonl   one JSON object per PTXN-CASE line, plus "ok" for convenience
+  DIR/junit.xml     one <testcase> per case (a skipped case is <skipped/>)
+  DIR/summary.json  target, qemu command, verdict, counts, seconds
+DIR defaults to build/NAME. --scale 1.0 is the full size: 10^5 hardware A/D events per
+strategy in the race suite; ./matrix --quick passes 0.1. Exit status 0 when the guest
+printed PTXN-RESULT PASS and every case passed.
+
+./matrix imports this module (run_target) for the *-system rows.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+# name: (qemu binary, machine, cpu, smp, extra qemu args, guest arguments)
+# flush_each: arm64 invalidates by VA after every commit (TLBI VALE1IS is cheap under
+# TCG); x86 sends one shootdown IPI per round (an IPI round trip costs milliseconds).
+_X86_EXIT = ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+TARGETS = {
+    "aarch64-system": ("qemu-system-aarch64", "virt", "max", 3, [], "flush_each=1"),
+    "aarch64-system-nohafdbs": ("qemu-system-aarch64", "virt", "cortex-a57", 2, [],
+                                "flush_each=1"),
+    "x86_64-system": ("qemu-system-x86_64", "pc", "max", 2, _X86_EXIT, "flush_each=0"),
+    "i686-system": ("qemu-system-i386", "pc", "max", 2, _X86_EXIT, "flush_each=0"),
+}
+FULL_EVENTS = 100000        # hardware A/D events per strategy at --scale 1.0
+FULL_DOWNGRADE_ROUNDS = 300
+FULL_DIFF_ACCESSES = 20000
+TIMEOUT = 900               # seconds for one guest run (a hang is a failure)
+
+
+def qemu_command(name, elf, scale, seed):
+    binary, machine, cpu, smp, extra, guest_args = TARGETS[name]
+    events = max(1000, int(FULL_EVENTS * scale))
+    rounds = max(20, int(FULL_DOWNGRADE_ROUNDS * scale))
+    diff = max(500, int(FULL_DIFF_ACCESSES * scale))
+    append = "events=%d downgrade_rounds=%d diff_accesses=%d seed=%d %s" % (
+        events, rounds, diff, seed, guest_args)
+    return [binary, "-M", machine, "-cpu", cpu, "-accel", "tcg,thread=multi",
+            "-smp", str(smp), "-m", "128M", "-display", "none", "-monitor", "none",
+            "-serial", "stdio", "-no-reboot"] + extra + ["-kernel", elf, "-append", append]
+
+
+def build(name, out, log):
+    cmd = ["make", "-s", "-C", HERE, "TARGET=" + name, "O=" + out]
+    with open(log, "a") as f:
+        f.write("$ " + " ".join(cmd) + "\n")
+        f.flush()
+        return subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL).returncode
+
+
+def parse_console(text):
+    cases, result, panic = [], None, None
+    for line in text.splitlines():
+        line = line.strip("\r")
+        if line.startswith("PTXN-CASE "):
+            try:
+                case = json.loads(line[len("PTXN-CASE "):])
+            except ValueError:
+                case = {"name": "(unparsable PTXN-CASE)", "status": "fail",
+                        "first_failure": line[:200]}
+            cases.append(case)
+        elif line.startswith("PTXN-RESULT "):
+            result = line.split()[1]
+        elif line.startswith("PTXN-PANIC ") and panic is None:
+            panic = line[len("PTXN-PANIC "):]
+    return cases, result, panic
+
+
+def write_junit(path, name, cases, extra_failure):
+    suite = ET.Element("testsuite", name="ptxn.baremetal-" + name)
+    for c in cases:
+        tc = ET.SubElement(suite, "testcase", classname="baremetal." + name,
+                           name=c.get("name", "?"), time=str(c.get("seconds", 0)))
+        if c.get("status") == "skip":
+            ET.SubElement(tc, "skipped", message=c.get("first_failure", ""))
+        elif c.get("status") != "pass":
+            ET.SubElement(tc, "failure", message=c.get("first_failure", ""))
+    if extra_failure:
+        tc = ET.SubElement(suite, "testcase", classname="baremetal." + name, name="guest")
+        ET.SubElement(tc, "failure", message=extra_failure)
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.ElementTree(root).write(path, encoding="unicode")
+
+
+def write_case_log(name, cases, problem):
+    """./matrix report's case log (tests/case_log.h's record format), when it asks for one:
+    PTXN_CASE_LOG names the file; test is "baremetal", message the first failure."""
+    path = os.environ.get("PTXN_CASE_LOG")
+    if not path:
+        return
+    recs = [dict(c, test="baremetal", message=c.get("first_failure") or None,
+                 format=name, traps=None) for c in cases]
+    if problem:
+        recs.append({"test": "baremetal", "name": "guest", "status": "fail",
+                     "message": problem, "format": name})
+    with open(path, "a") as f:
+        for r in recs:
+            f.write(json.dumps(r, sort_keys=True) + "\n")
+
+
+def run_target(name, out=None, scale=1.0, seed=1):
+    """Build and run one guest. Returns a dict (also written to out/summary.json):
+    status ok|FAIL|build failed, cases, passed, failed, skipped, failures[(name, text)],
+    seconds, qemu (the command)."""
+    out = os.path.abspath(out or os.path.join(ROOT, "build", name))
+    os.makedirs(out, exist_ok=True)
+    log = os.path.join(out, "build.log")
+    open(log, "w").close()
+    t0 = time.monotonic()
+    summary = {"target": name, "status": "ok", "cases": 0, "passed": 0, "failed": 0,
+               "skipped": 0, "failures": [], "seconds": 0.0, "qemu": None}
+    if build(name, out, log) != 0:
+        with open(log, errors="replace") as f:
+            tail = "\n".join(f.read().splitlines()[-25:])
+        summary.update(status="build failed", cases=1, failed=1,
+                       failures=[("make", tail)], seconds=time.monotonic() - t0)
+        return _finish(out, summary)
+    cmd = qemu_command(name, os.path.join(out, "guest.elf"), scale, seed)
+    summary["qemu"] = " ".join(cmd)
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           stdin=subprocess.DEVNULL, timeout=TIMEOUT)
+        text, rc, hang = p.stdout.decode(errors="replace"), p.returncode, False
+    except subprocess.TimeoutExpired as e:
+        text, rc, hang = (e.stdout or b"").decode(errors="replace"), None, True
+    with open(os.path.join(out, "console.log"), "w") as f:
+        f.write(text)
+    cases, result, panic = parse_console(text)
+    with open(os.path.join(out, "cases.jsonl"), "w") as f:
+        for c in cases:
+            f.write(json.dumps(c, sort_keys=True) + "\n")
+
+    problem = None
+    if hang:
+        problem = "guest did not finish within %ds" % TIMEOUT
+    elif panic:
+        problem = "guest panic: " + panic
+    elif result != "PASS" and not any(c.get("status") == "fail" for c in cases):
+        problem = "guest ended without PTXN-RESULT PASS (qemu exit %s)" % rc
+    # isa-debug-exit: (value << 1) | 1, the guest writes 0 for pass, 1 for fail
+    elif TARGETS[name][4] and rc not in (1, 3):
+        problem = "unexpected qemu exit status %s" % rc
+    for c in cases:
+        summary["cases"] += 1
+        st = c.get("status")
+        if st == "pass":
+            summary["passed"] += 1
+        elif st == "skip":
+            summary["skipped"] += 1
+        else:
+            summary["failed"] += 1
+            summary["failures"].append((c.get("name", "?"), c.get("first_failure", "")))
+    if problem:
+        summary["cases"] += 1
+        summary["failed"] += 1
+        tail = "\n".join(text.splitlines()[-15:])
+        summary["failures"].append(("guest", problem + "\n" + tail))
+    if summary["failed"]:
+        summary["status"] = "FAIL"
+    write_junit(os.path.join(out, "junit.xml"), name, cases, problem)
+    write_case_log(name, cases, problem)
+    summary["seconds"] = time.monotonic() - t0
+    return _finish(out, summary)
+
+
+def _finish(out, summary):
+    with open(os.path.join(out, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=1, sort_keys=True)
+    return summary
+
+
+def main(argv):
+    p = argparse.ArgumentParser(prog="baremetal/bmrun.py")
+    p.add_argument("--target", required=True, choices=sorted(TARGETS))
+    p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out")
+    a = p.parse_args(argv)
+    s = run_target(a.target, a.out, a.scale, a.seed)
+    out = os.path.abspath(a.out or os.path.join(ROOT, "build", a.target))
+    with open(os.path.join(out, "cases.jsonl")) if os.path.exists(
+            os.path.join(out, "cases.jsonl")) else open(os.devnull) as f:
+        for line in f:
+            c = json.loads(line)
+            print("%-22s %-5s %s" % (c.get("name"), c.get("status"),
+                                     " ".join("%s=%s" % (k, c[k]) for k in (
+                                         "transactions", "hw_events", "lost_updates",
+                                         "spurious_faults", "seconds") if k in c)))
+    for n, text in s["failures"]:
+        print("--- %s\n%s" % (n, text))
+    print("%s: %d passed, %d failed (%.1fs)" % (a.target, s["passed"], s["failed"],
+                                                s["seconds"]))
+    return 0 if s["status"] == "ok" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
