@@ -59,6 +59,7 @@
 static ptxn_pte_t l1[512] BM_ALIGNED(4096);
 static ptxn_pte_t l2_window[512] BM_ALIGNED(4096);
 static ptxn_pte_t l3_window[512] BM_ALIGNED(4096);
+static ptxn_pte_t l0_model[512] BM_ALIGNED(4096); /* for the model: 48-bit VA, level 0 */
 static uint64_t tcr_value;
 static char cmdline[256];
 
@@ -206,6 +207,18 @@ uint64_t plat_test_pfn(int page)
 ptxn_pte_t plat_base_pte(int page)
 {
 	return ptxn_pfn_pte(plat_test_pfn(page), ptxn_prot(PTXN_PROT_READ | PTXN_PROT_WRITE));
+}
+
+/*
+ * The model (arch/arm64/mmu.h) walks 48-bit VAs from level 0; this guest's MMU starts at
+ * level 1 (T0SZ=25). A level-0 table whose entry 0 points to our level-1 table gives the
+ * model the same walk below level 0 (table descriptors carry no AF: nothing to differ).
+ */
+uint64_t plat_model_root(unsigned *flags)
+{
+	ptxn_set_pte(&l0_model[0], ptxn_make_pte((uintptr_t)l1 | DESC_VALID | DESC_TABLE));
+	*flags = BM_HAFDBS ? BM_MODEL_ARM64_HA_HD : 0;
+	return (uintptr_t)l0_model;
 }
 
 /* ---- TLB maintenance (Arm ARM D8.13, and Linux's __flush_tlb_range) --------------------- */

@@ -41,6 +41,11 @@ void plat_flush_tlb_range(ptxn_mm_t *mm, uintptr_t start, uintptr_t end);
 void plat_flush_tlb_local(uintptr_t va);
 /* The entry value a fresh test page gets, and the protection toggle used by "protect". */
 ptxn_pte_t plat_base_pte(int page);
+/* For the differential suite: the translation root the model starts from (physical) and
+ * its mode (BM_MODEL_*). The model walks the same tables as the MMU. */
+#define BM_MODEL_X86_PAE	1u
+#define BM_MODEL_ARM64_HA_HD	2u
+uint64_t plat_model_root(unsigned *bm_model_flags);
 /* What this MMU does about A/D (for the report): e.g. "hardware (HA+HD)". */
 const char *plat_ad_mode(void);
 bool plat_hw_ad(void);              /* false: A/D come from software fault handling */
@@ -64,7 +69,8 @@ enum bm_fault_kind {
 	BM_FAULT_NOT_VALID,   /* x86 P=0, arm64 translation fault, radix V=0 */
 	BM_FAULT_ACCESS_FLAG, /* arm64 access-flag fault (HA off) */
 	BM_FAULT_PERMISSION,  /* valid entry, access not permitted (or arm64 dirty-state fault) */
-	BM_FAULT_RC           /* radix "atomic RC update" storage interrupt */
+	BM_FAULT_RC,          /* radix "atomic RC update" storage interrupt */
+	BM_FAULT_RESERVED     /* x86 reserved bit set in a paging entry */
 };
 enum bm_fault_action { BM_RETRY, BM_FIXUP, BM_FATAL };
 /* What the guest is doing, which decides what a fault on the test window means. */

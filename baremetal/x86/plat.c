@@ -278,10 +278,8 @@ static void page_fault(struct frame *f)
 	in_probe = access == BM_FETCH ? f->ip == cr2
 				      : f->ip == (uintptr_t)bm_probe_store_insn ||
 					f->ip == (uintptr_t)bm_probe_load_insn;
-	if (err & (1u << 3))
-		bm_panic("reserved bit set in a paging entry: CR2 0x%llx error 0x%x",
-			 (unsigned long long)cr2, err);
-	act = bm_fault(cr2, access, (err & 1u) ? BM_FAULT_PERMISSION : BM_FAULT_NOT_VALID,
+	act = bm_fault(cr2, access, (err & (1u << 3)) ? BM_FAULT_RESERVED
+				    : (err & 1u) ? BM_FAULT_PERMISSION : BM_FAULT_NOT_VALID,
 		       in_probe);
 	if (act == BM_RETRY)
 		return;
@@ -384,6 +382,12 @@ uint64_t plat_test_pfn(int page)
 ptxn_pte_t plat_base_pte(int page)
 {
 	return ptxn_pfn_pte(plat_test_pfn(page), ptxn_prot(PTXN_PROT_READ | PTXN_PROT_WRITE));
+}
+
+uint64_t plat_model_root(unsigned *flags)
+{
+	*flags = BM_X86_64 ? 0 : BM_MODEL_X86_PAE;
+	return BM_X86_64 ? (uintptr_t)bm_x86_pml4 : (uintptr_t)bm_x86_pdpt;
 }
 
 /* ---- paging -------------------------------------------------------------------------------- */
