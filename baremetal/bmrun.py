@@ -29,9 +29,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 # name: (qemu binary, machine, cpu, smp, extra qemu args, guest arguments)
+# No NIC and no VGA: their option ROMs (ipxe-qemu) are only a Recommends of Debian's
+# qemu-system packages, which ./matrix setup installs without recommends.
 # flush_each: arm64 invalidates by VA after every commit (TLBI VALE1IS is cheap under
 # TCG); x86 sends one shootdown IPI per round (an IPI round trip costs milliseconds).
-_X86_EXIT = ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+_X86_EXIT = ["-vga", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
 TARGETS = {
     "aarch64-system": ("qemu-system-aarch64", "virt", "max", 3, [], "flush_each=1"),
     "aarch64-system-nohafdbs": ("qemu-system-aarch64", "virt", "cortex-a57", 2, [],
@@ -54,7 +56,8 @@ def qemu_command(name, elf, scale, seed):
         events, rounds, diff, seed, guest_args)
     return [binary, "-M", machine, "-cpu", cpu, "-accel", "tcg,thread=multi",
             "-smp", str(smp), "-m", "128M", "-display", "none", "-monitor", "none",
-            "-serial", "stdio", "-no-reboot"] + extra + ["-kernel", elf, "-append", append]
+            "-serial", "stdio", "-nic", "none", "-no-reboot"] + extra + [
+                "-kernel", elf, "-append", append]
 
 
 def build(name, out, log):
