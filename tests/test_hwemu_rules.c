@@ -173,6 +173,69 @@ START_TEST(test_checker_lost_and_stray)
 }
 END_TEST
 
+/*
+ * The checker's timestamp rule for batched transactions (A/D folded per folio): an update
+ * made after the batch's start finished must survive its commit. A "commit" that stores
+ * the entries plainly loses it, and the checker names it.
+ */
+START_TEST(test_checker_batched_timestamp)
+{
+	struct ptxn_hwemu *hw = hw_machine(hw_default_flags(), 4, R | W | U);
+	struct ptxn_hwemu_agent *a = hw_raw_agent(hw, 0);
+	ptxn_pte_t *first = hw_leaf(hw, HW_VA);
+	struct ptxn_hwemu_report r;
+	struct ptxn_hwemu_txn t;
+	ptxn_mm_t mm;
+	unsigned i, ro = R | U;
+
+	ptxn_mm_init(&mm);
+	ptxn_mm_set_strategy(&mm, PTXN_STRATEGY_MERGE);
+	ptxn_hwemu_attach_mm(hw, &mm);
+	ptxn_hwemu_check_begin(hw);
+	/* The real batched API keeps an update made inside the transaction. */
+	{
+		ptxn_pte_t old = ptxn_hwemu_txn_start(hw, &mm, HW_VA, first, 4, &t);
+
+		ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA + 2 * 4096, PTXN_MMU_WRITE, true, NULL),
+				  PTXN_MMU_OK);
+		ptxn_hwemu_txn_commit(hw, &mm, HW_VA, first, old, ptxn_pte_modify(old, ptxn_prot(ro)), &t);
+		ptxn_hwemu_txn_end(hw, &mm, &t, true);
+	}
+	ck_assert(ptxn_pte_dirty(ptxn_ptep_get(first + 2)));
+	ck_assert(ptxn_hwemu_check(hw, &r));
+	ck_assert_uint_eq(r.batched_txns, 1);
+	/* A broken batch: plain stores of what start saw, after an update landed. */
+	ptxn_set_pte(first + 1, ptxn_pte_mkwrite(ptxn_ptep_get(first + 1)));
+	ptxn_hwemu_flush_all(hw);
+	ptxn_hwemu_check_begin(hw);
+	memset(&t, 0, sizeof(t));
+	t.slot = ptxn_hwemu_slot_pa(hw, first);
+	t.va = HW_VA;
+	t.nr = 4;
+	t.t_start = ptxn_hwemu_ticket(hw);
+	t.old = hw_val(first);
+	t.t_started = ptxn_hwemu_ticket(hw);
+	{
+		ptxn_pteval_t saved[4];
+
+		for (i = 0; i < 4; i++)
+			saved[i] = hw_val(first + i);
+		ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA + 4096, PTXN_MMU_WRITE, true, NULL),
+				  PTXN_MMU_OK);
+		for (i = 0; i < 4; i++)
+			ptxn_set_pte(first + i, ptxn_make_pte(saved[i]));
+	}
+	t.new_pte = t.old;
+	t.t_commit = ptxn_hwemu_ticket(hw);
+	ptxn_hwemu_log(hw, &t);
+	ck_assert(!ptxn_hwemu_check(hw, &r));
+	ck_assert_uint_ge(r.lost_batched, 1);
+	ck_assert_uint_eq(r.findings[0].kind, PTXN_HWEMU_LOST);
+	ck_assert_uint_eq(r.findings[0].slot, ptxn_hwemu_slot_pa(hw, first + 1));
+	ptxn_hwemu_destroy(hw);
+}
+END_TEST
+
 static void broken_flush(ptxn_mm_t *mm, uintptr_t start, uintptr_t end)
 {
 	(void)mm, (void)start, (void)end; /* forgets to invalidate anything */
@@ -922,6 +985,7 @@ static Suite *rules_suite(void)
 	tcase_add_test(common, test_large_page);
 	tcase_add_test(common, test_checker_lost_and_stray);
 	tcase_add_test(common, test_checker_permission);
+	tcase_add_test(common, test_checker_batched_timestamp);
 	tcase_add_test(common, test_replay_deterministic);
 	tcase_add_test(common, test_patterns);
 	suite_add_tcase(s, common);
