@@ -345,6 +345,36 @@ START_TEST(test_replay_deterministic)
 }
 END_TEST
 
+/* Counters per agent and per slot. */
+START_TEST(test_counters)
+{
+	struct ptxn_hwemu *hw = hw_machine(hw_default_flags(), 2, R | W | U);
+	struct ptxn_hwemu_agent *a = hw_raw_agent(hw, 0);
+	ptxn_pte_t *leaf = hw_leaf(hw, HW_VA);
+	const struct ptxn_hwemu_slot_stats *st = ptxn_hwemu_slot_stats(hw, leaf);
+
+	ck_assert_ptr_nonnull(st);
+	ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_WRITE, true, NULL), PTXN_MMU_OK);
+	ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_READ, true, NULL), PTXN_MMU_OK);
+	ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA + 0x2000, PTXN_MMU_READ, true, NULL),
+			  PTXN_MMU_FAULT_NOT_PRESENT);
+	ck_assert_uint_eq(st->walks, 1);
+	ck_assert_uint_eq(st->young_set, 1);
+	ck_assert_uint_eq(st->dirty_set, 1);
+	ck_assert_uint_eq(st->tlb_misses, 1);
+	ck_assert_uint_eq(st->tlb_hits, 1);
+	ck_assert_uint_eq(a->c.accesses, 2);
+	ck_assert_uint_eq(a->c.writes, 1);
+	ck_assert_uint_eq(a->c.tlb_hits, 1);
+	ck_assert_uint_eq(a->c.tlb_misses, 2);
+	ck_assert_uint_eq(a->c.walks, 2);
+	ck_assert_uint_eq(a->c.faults[PTXN_MMU_FAULT_NOT_PRESENT], 1);
+	ck_assert_uint_ge(a->c.young_set, 1);
+	ck_assert_uint_eq(a->c.dirty_set, 1);
+	ptxn_hwemu_destroy(hw);
+}
+END_TEST
+
 /* Access patterns: a sweep visits every page in order; a hot set concentrates. */
 START_TEST(test_patterns)
 {
@@ -988,6 +1018,7 @@ static Suite *rules_suite(void)
 	tcase_add_test(common, test_checker_batched_timestamp);
 	tcase_add_test(common, test_replay_deterministic);
 	tcase_add_test(common, test_patterns);
+	tcase_add_test(common, test_counters);
 	suite_add_tcase(s, common);
 #if defined(PTXN_FORMAT_X86)
 	tcase_add_test(arch, test_x86_a_on_every_level);
