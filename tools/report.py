@@ -36,7 +36,7 @@ SCHEMA_VERSION = 1
 
 # Column order of the known strategies; others follow alphabetically, then the cases
 # without a strategy. Only an order: a strategy nobody logs gets no column.
-STRATEGY_ORDER = ["clear", "merge", "auto", "unsafe-rmw"]
+STRATEGY_ORDER = ["clear", "merge", "auto", "unsafe-rmw", "plain-rmw"]
 NO_STRATEGY = "no strategy"
 
 # Issue #7: a default (not --quick) run means something only with at least this many
@@ -44,6 +44,8 @@ NO_STRATEGY = "no strategy"
 MIN_TRANSACTIONS = {"host": 10 ** 6, "qemu": 10 ** 5}
 
 CONSOLE_TAG = "PTXN-CASE "
+RECORD_FIELDS = ("test", "name", "strategy", "format", "status", "transactions", "hw_events",
+                 "lost_updates", "spurious_faults", "traps", "seconds", "message")
 METRICS = ("transactions", "hw_events", "lost_updates", "spurious_faults")
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # Check's TAP line after "ok N - ": file[:line]:tcase:test: message
@@ -118,6 +120,8 @@ def parse_record(obj, default_test=None):
     for k in ("strategy", "format", "message"):
         v = obj.get(k)
         rec[k] = v if isinstance(v, str) and v != "" else None
+    if rec["strategy"] in ("none", "null"):  # spelled out by a console line: no strategy
+        rec["strategy"] = None
     st = obj.get("status")
     rec["status"] = st if st in ("pass", "fail", "skip") else ("fail" if st is False else "pass")
     for k in METRICS:
@@ -128,6 +132,9 @@ def parse_record(obj, default_test=None):
     v = obj.get("seconds")
     rec["seconds"] = float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) \
         and v >= 0 else None
+    # anything else the test logged (scalars only), kept as it came
+    rec["extra"] = {k: v for k, v in obj.items() if k not in RECORD_FIELDS and
+                    (v is None or isinstance(v, (str, int, float, bool)))}
     return rec, None
 
 
@@ -256,7 +263,7 @@ def new_case(test, name, status, source, message=None, detail=None, seconds=None
     return {"id": "", "name": name, "test": test, "strategy": None, "format": None,
             "status": status, "transactions": 0, "hw_events": 0, "lost_updates": 0,
             "spurious_faults": 0, "traps": None, "seconds": seconds, "metrics": False,
-            "source": source, "message": message, "detail": detail}
+            "source": source, "message": message, "detail": detail, "extra": {}}
 
 
 def apply_record(case, rec):
@@ -265,6 +272,7 @@ def apply_record(case, rec):
         case[k] = rec[k]
     if rec["seconds"] is not None:
         case["seconds"] = rec["seconds"]
+    case["extra"] = dict(rec["extra"])
     case["metrics"] = True
     if rec["status"] == "fail" and case["status"] != "fail":
         case["status"] = "fail"
@@ -473,11 +481,12 @@ def target_report(meta, cases, warnings, failed_step=None):
         t["status"], t["message"] = "pass", None
     if not meta.get("quick"):
         floor = MIN_TRANSACTIONS["qemu" if meta["qemu"] else "host"]
-        for s in t["strategies"]:
-            n = s["totals"]["transactions"]
-            if s["name"] is not None and 0 < n < floor:
+        for col in sorted({column_of(c["strategy"]) for c in cases} - {None},
+                          key=strategy_key):
+            n = column_stats(t, col)[0]["transactions"]
+            if 0 < n < floor:
                 t["warnings"].append("strategy %s ran %s transactions, fewer than the %s a "
-                                     "full run should have here" % (s["name"], human(n),
+                                     "full run should have here" % (col, human(n),
                                                                     human(floor)))
     return t
 
@@ -572,22 +581,31 @@ def check(report, schema=None):
 # -------------------------------------------------------------------------- rendering
 
 
+def column_of(strategy):
+    """The matrix column of a strategy: a variant "clear/cet" counts under "clear"."""
+    return strategy.split("/", 1)[0] if strategy else None
+
+
 def strategy_columns(targets):
-    names = {s["name"] for t in targets for s in t["strategies"]}
+    names = {column_of(c["strategy"]) for t in targets for c in t["cases"]}
     return sorted(names, key=strategy_key)
 
 
+def column_stats(t, col):
+    """(totals, first failing case or None) over a target's cases in column `col`."""
+    mine = [c for c in t["cases"] if column_of(c["strategy"]) == col]
+    fails = failing_cases(mine)
+    return (totals(mine) if mine else None), (fails[0] if fails else None)
+
+
 def strategy_cell(t, name):
-    """(state, short text, long text) of a target x strategy cell."""
-    s = next((x for x in t["strategies"] if x["name"] == name), None)
-    if s is None:
+    """(state, short text, long text) of a target x strategy column cell."""
+    tt, fail = column_stats(t, name)
+    if tt is None:
         return "none", "-", "no case"
-    tt = s["totals"]
-    if s["first_failure"]:
-        f = s["first_failure"]
-        return "fail", "FAIL", "%s: %s" % (f["case"], f["message"])
-    text = "%d/%d" % (tt["passed"], tt["cases"])
-    return "pass", "ok", text
+    if fail:
+        return "fail", "FAIL", "%s: %s" % (fail["id"], fail["message"] or "failed")
+    return "pass", "ok", "%d/%d" % (tt["passed"], tt["cases"])
 
 
 def lost_text(tt):
@@ -830,8 +848,7 @@ def html_matrix(m):
                "<td class=\"n\">%s</td>" % duration(t["seconds"])]
         for c in cols:
             state, short, long_ = strategy_cell(t, c)
-            st = next((x for x in t["strategies"] if x["name"] == c), None)
-            st = st["totals"] if st else None
+            st = column_stats(t, c)[0]
             if state == "none":
                 row.append("<td class=\"cell none\">&ndash;</td>")
                 continue
@@ -1055,8 +1072,13 @@ def target_meta(t, bdir, scale, seconds, quick):
     facts = configure_facts(bdir)
     fam = re.search(r"^\s*cpu_family\s*=\s*'([^']+)'", text, re.M)
     end = re.search(r"^\s*endian\s*=\s*'([^']+)'", text, re.M)
-    arch = facts.get("cpu_family") or (fam.group(1) if fam else platform.machine())
-    big = end.group(1) == "big" if end else sys.byteorder == "big"
+    # without a Meson log or machine file (e.g. the qemu-system rows), the emulator's name
+    emu = re.match(r"^qemu-(?:system-)?(\w+)", t.runs_on)
+    emu_arch = {"i386": "x86", "ppc64le": "ppc64", "arm": "arm"}.get(
+        emu.group(1), emu.group(1)) if emu else None
+    arch = facts.get("cpu_family") or (fam.group(1) if fam else emu_arch or platform.machine())
+    big = end.group(1) == "big" if end else (
+        emu.group(1) == "ppc64" if emu else sys.byteorder == "big")
     qemu = emulator(t)
     cpu = getattr(t, "cpu", "-") if qemu else host_cpu()
     return {"name": t.name, "arch": arch + (" (big-endian)" if big else ""), "cpu": cpu,
@@ -1310,7 +1332,10 @@ def run_report(mx, args, argv):
     t0 = time.monotonic()
     reports = []
     for k, t in enumerate(targets, 1):
-        scale = args.scale * (mx.QEMU_SCALE if t.under_qemu else 1.0)
+        # as ./matrix test sizes them; its qemu-system rows (kind "system") do not take
+        # QEMU_SCALE
+        scale = args.scale * (mx.QEMU_SCALE if t.under_qemu and t.kind in ("native", "cross")
+                              else 1.0)
         if args.quick:
             scale *= mx.QUICK_SCALE
         rep = run_one(mx, t, args, scale, k, len(targets))
