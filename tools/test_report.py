@@ -270,6 +270,10 @@ class Reports(unittest.TestCase):
         if member not in container:
             self.fail(msg or "%r not found in %d characters" % (member, len(container)))
 
+    def assertNotIn(self, member, container, msg=None):
+        if member in container:
+            self.fail(msg or "%r found in %d characters" % (member, len(container)))
+
     def setUp(self):
         self.fx = Fixture()
         cases, warnings = self.fx.cases()
@@ -358,7 +362,7 @@ class Reports(unittest.TestCase):
         # the row under the target lists the failing cases with their messages
         self.assertTrue(re.search(r"<td class=\"cell fail\" title=\"race_merge/test_merge_lost: "
                                   r"lost 3 updates at slot 7[^\"]*\"><b>&#10007; 1/2</b>", page))
-        self.assertIn("<tr class=\"why\"><td colspan=\"12\"><ul><li><code>crashy/(executable)"
+        self.assertIn("<tr class=\"why\"><td colspan=\"11\"><ul><li><code>crashy/(executable)"
                       "</code> killed by signal 11", page)
         self.assertIn("<li><code>race_merge/test_merge_lost</code> lost 3 updates at slot 7", page)
         self.assertIn("<td class=\"cell fail\"><b>&#10007; FAIL</b></td>", page)
@@ -369,6 +373,17 @@ class Reports(unittest.TestCase):
         m = copy.deepcopy(self.matrix)
         m["targets"][0]["message"] = msg
         return m
+
+    def test_traps_column_only_when_some_case_has_traps(self):
+        self.assertNotIn("<th>spurious faults</th><th>traps</th>",
+                         report.html_matrix(self.matrix))
+        self.assertNotIn("traps", report.terminal_matrix(self.matrix).splitlines()[0])
+        m = copy.deepcopy(self.matrix)
+        m["targets"][1]["cases"][0]["traps"] = 12
+        m["targets"][1]["totals"] = report.totals(m["targets"][1]["cases"])
+        self.assertIn("<th>spurious faults</th><th>traps</th>", report.html_matrix(m))
+        self.assertIn("traps", report.terminal_matrix(m).splitlines()[0])
+        self.assertIn("| traps |", report.md_matrix(m))
 
     def test_markdown_and_terminal(self):
         md = report.md_matrix(self.matrix)
