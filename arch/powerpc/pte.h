@@ -70,12 +70,15 @@
 #define PTXN_ARCH_DIRTY_NEEDS_WRITE_IN_MEMORY 0
 #define PTXN_ARCH_PTE_PFN_INVERT_UNLESS	0
 /*
- * pte_modify keeps the RPN, R, C, the leaf bit and the software bits (Linux's
+ * pte_modify keeps the RPN, R, C, the leaf bit and the software bits SW1..3 (Linux's
  * _PAGE_CHG_MASK for book3s64); protection = V, the attributes, EAA (privileged, R, W, X).
+ * INVALID is not kept: it is a transient state of the entry (broken by a transaction), and
+ * the new protection decides whether the entry is valid, as in Linux, where _PAGE_INVALID
+ * is not in _PAGE_CHG_MASK either.
  */
 #define PTXN_ARCH_PTE_CHG_MASK                                                              \
 	(PTXN_PPC_RPN_MASK | PTXN_PPC_REFERENCE | PTXN_PPC_CHANGE | PTXN_PPC_LEAF |          \
-	 PTXN_PPC_SOFTWARE_MASK)
+	 (PTXN_PPC_SOFTWARE_MASK & ~PTXN_PPC_INVALID))
 #define PTXN_ARCH_PTE_RESERVED		PTXN_PPC_RESERVED_MASK
 
 /*
