@@ -12,6 +12,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -73,13 +74,13 @@ static inline uint64_t ptxn_test_seed(void)
 }
 
 /* ---- assertions ------------------------------------------------------------------------- */
-#define PT_U64(x) ((unsigned long long)(x))
+#define PT_U64(x) ((uint64_t)(x))
 
 /* a == b as 64-bit values; the message shows both in hex and what was compared. */
 #define pt_assert_x64_eq(a, b)                                                                \
 	do {                                                                                  \
 		uint64_t pt_a_ = (uint64_t)(a), pt_b_ = (uint64_t)(b);                        \
-		ck_assert_msg(pt_a_ == pt_b_, "%s = 0x%016llx, expected %s = 0x%016llx", #a,  \
+		ck_assert_msg(pt_a_ == pt_b_, "%s = 0x%016" PRIx64 ", expected %s = 0x%016" PRIx64, #a,  \
 			      PT_U64(pt_a_), #b, PT_U64(pt_b_));                              \
 	} while (0)
 
@@ -87,7 +88,7 @@ static inline uint64_t ptxn_test_seed(void)
 #define pt_assert_x64_eq_ctx(ctx, a, b)                                                       \
 	do {                                                                                  \
 		uint64_t pt_a_ = (uint64_t)(a), pt_b_ = (uint64_t)(b);                        \
-		ck_assert_msg(pt_a_ == pt_b_, "%s: %s = 0x%016llx, expected 0x%016llx", (ctx), \
+		ck_assert_msg(pt_a_ == pt_b_, "%s: %s = 0x%016" PRIx64 ", expected 0x%016" PRIx64, (ctx), \
 			      #a, PT_U64(pt_a_), PT_U64(pt_b_));                              \
 	} while (0)
 

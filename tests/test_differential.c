@@ -127,7 +127,8 @@ static void compare_value(unsigned op, uint64_t a, uint64_t b, uint64_t c)
 
 	n_compared++;
 	ck_assert_msg(n == g,
-		      "%s(0x%016llx, 0x%016llx, 0x%016llx): native 0x%016llx, generic 0x%016llx",
+		      "%s(0x%016" PRIx64 ", 0x%016" PRIx64 ", 0x%016" PRIx64 "): native 0x%016" PRIx64
+		      ", generic 0x%016" PRIx64,
 		      value_op_name[op], PT_U64(a), PT_U64(b), PT_U64(c), PT_U64(n), PT_U64(g));
 }
 
@@ -197,14 +198,15 @@ static void compare_slot(unsigned op, uint64_t init, uint64_t a, uint64_t b)
 	model_slot(op, init, a, b, &m);
 	n_compared++;
 	ck_assert_msg(n.ret == m.ret && n.aux == m.aux && n.slot == m.slot,
-		      "%s(slot 0x%016llx, 0x%016llx, 0x%016llx): native ret 0x%016llx aux "
-		      "0x%016llx slot 0x%016llx; the contract says ret 0x%016llx aux 0x%016llx "
-		      "slot 0x%016llx",
+		      "%s(slot 0x%016" PRIx64 ", 0x%016" PRIx64 ", 0x%016" PRIx64 "): native ret 0x%016"
+		      PRIx64 " aux 0x%016" PRIx64 " slot 0x%016" PRIx64 "; the contract says ret 0x%016"
+		      PRIx64 " aux 0x%016" PRIx64 " slot 0x%016" PRIx64,
 		      slot_op_name[op], PT_U64(init), PT_U64(a), PT_U64(b), PT_U64(n.ret),
 		      PT_U64(n.aux), PT_U64(n.slot), PT_U64(m.ret), PT_U64(m.aux), PT_U64(m.slot));
 	ck_assert_msg(n.ret == g.ret && n.aux == g.aux && n.slot == g.slot,
-		      "%s(slot 0x%016llx, 0x%016llx, 0x%016llx): native ret 0x%016llx aux "
-		      "0x%016llx slot 0x%016llx; generic ret 0x%016llx aux 0x%016llx slot 0x%016llx",
+		      "%s(slot 0x%016" PRIx64 ", 0x%016" PRIx64 ", 0x%016" PRIx64 "): native ret 0x%016"
+		      PRIx64 " aux 0x%016" PRIx64 " slot 0x%016" PRIx64 "; generic ret 0x%016" PRIx64
+		      " aux 0x%016" PRIx64 " slot 0x%016" PRIx64,
 		      slot_op_name[op], PT_U64(init), PT_U64(a), PT_U64(b), PT_U64(n.ret),
 		      PT_U64(n.aux), PT_U64(n.slot), PT_U64(g.ret), PT_U64(g.aux), PT_U64(g.slot));
 }
@@ -398,7 +400,7 @@ int main(void)
 	TCase *values = tcase_create("values");
 	TCase *slots = tcase_create("slots");
 
-	printf("# seed 0x%016llx (PTXN_TEST_SEED replays), scale %g\n", PT_U64(ptxn_test_seed()),
+	printf("# seed 0x%016" PRIx64 " (PTXN_TEST_SEED replays), scale %g\n", PT_U64(ptxn_test_seed()),
 	       ptxn_test_scale());
 	fflush(stdout);
 	tcase_add_test(backends, test_backends);

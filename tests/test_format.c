@@ -491,7 +491,8 @@ struct mismatches {
 	char first[512];
 };
 
-static void mismatch(struct mismatches *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void mismatch(struct mismatches *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static void mismatch(struct mismatches *m, const char *fmt, ...)
 {
 	char line[512];
@@ -509,7 +510,7 @@ static void mismatch(struct mismatches *m, const char *fmt, ...)
 	do {                                                                                  \
 		uint64_t got_ = (uint64_t)(got), want_ = (uint64_t)(want);                    \
 		if (got_ != want_)                                                            \
-			mismatch((m), "%s row %u: got 0x%016llx, expected 0x%016llx", (what),  \
+			mismatch((m), "%s row %u: got 0x%016" PRIx64 ", expected 0x%016" PRIx64, (what),  \
 				 (unsigned)(row), PT_U64(got_), PT_U64(want_));                \
 	} while (0)
 
@@ -733,11 +734,11 @@ START_TEST(test_x86_cet_saved_dirty)
 	for (f = 0; f < 16; f++) {
 		uint64_t v = val(ptxn_pte_modify(dirty, ptxn_prot(f)));
 
-		ck_assert_msg(!(!(v & 0x2) && (v & 0x40)), "flags %#x: R/W=0,D=1 in 0x%016llx", f,
+		ck_assert_msg(!(!(v & 0x2) && (v & 0x40)), "flags %#x: R/W=0,D=1 in 0x%016" PRIx64, f,
 			      PT_U64(v));
-		ck_assert_msg(ptxn_pte_dirty(mk(v)), "flags %#x: dirt lost: 0x%016llx", f, PT_U64(v));
+		ck_assert_msg(ptxn_pte_dirty(mk(v)), "flags %#x: dirt lost: 0x%016" PRIx64, f, PT_U64(v));
 		ck_assert_msg(((v >> 58) & 1) == !(v & 0x2),
-			      "flags %#x: SavedDirty must be set exactly when read-only: 0x%016llx",
+			      "flags %#x: SavedDirty must be set exactly when read-only: 0x%016" PRIx64,
 			      f, PT_U64(v));
 	}
 }
@@ -845,13 +846,12 @@ START_TEST(test_powerpc_rules)
 END_TEST
 
 /*
- * LIBRARY BUG (reported, not fixed here): arch/powerpc/pte.h puts PTXN_PPC_INVALID into
- * PTXN_PPC_SOFTWARE_MASK and so into PTXN_ARCH_PTE_CHG_MASK, so ptxn_pte_modify() of an
- * entry in the "present, invalid to the MMU" state returns V=1 *and* INVALID=1. Linux's
- * book3s64 _PAGE_CHG_MASK (arch/powerpc/include/asm/book3s/64/pgtable.h) does not keep
- * _PAGE_INVALID: it is part of the validity state, as x86's PROTNONE (bit 8) and ARM64's
- * PROT_NONE (bit 58) are, which ptxn_pte_modify replaces on those formats. Expected: the
- * new protection's validity, INVALID clear; actual: 0xe000000012345186.
+ * Regression test: ptxn_pte_modify() of an entry in the "present, invalid to the MMU" state
+ * (V=0, _PAGE_INVALID=1) takes its validity from the new protection and drops INVALID, as
+ * Linux's book3s64 _PAGE_CHG_MASK does (arch/powerpc/include/asm/book3s/64/pgtable.h):
+ * INVALID is part of the validity state, like x86's PROTNONE and ARM64's PROT_NONE, which
+ * pte_modify replaces too. Found by this test (it returned 0xe000000012345186, V and
+ * INVALID both set); fixed in arch/powerpc/pte.h (PTXN_ARCH_PTE_CHG_MASK).
  */
 START_TEST(test_powerpc_modify_drops_invalid)
 {

@@ -149,7 +149,9 @@ static bool make_start(size_t idx, struct start *s)
 
 static void describe(char *buf, size_t n, const struct start *s)
 {
-	snprintf(buf, n, "start 0x%016llx (flags %#x pfn %#llx ad %d sw %#llx attr %#llx)",
+	snprintf(buf, n,
+		 "start 0x%016" PRIx64 " (flags %#x pfn %#" PRIx64 " ad %d sw %#" PRIx64
+		 " attr %#" PRIx64 ")",
 		 PT_U64(s->v), s->flags, PT_U64(s->pfn), s->ad, PT_U64(s->sw), PT_U64(s->attr));
 }
 
@@ -200,7 +202,7 @@ START_TEST(test_modify_properties)
 		r = ptxn_pte_modify(ptxn_make_pte(s.v), prot);
 		v = ptxn_pte_val(r);
 		describe(ctx, sizeof(ctx), &s);
-		snprintf(ctx + strlen(ctx), sizeof(ctx) - strlen(ctx), " -> 0x%016llx", PT_U64(v));
+		snprintf(ctx + strlen(ctx), sizeof(ctx) - strlen(ctx), " -> 0x%016" PRIx64, PT_U64(v));
 
 		/* kept: frame, A/D state, software bits and kept attributes */
 		pt_assert_x64_eq_ctx(ctx, ptxn_pte_pfn(r), s.pfn);
@@ -296,7 +298,8 @@ START_TEST(test_round_trip)
 			got &= ~UINT64_C(0x800);
 			want &= ~UINT64_C(0x800);
 #endif
-			ck_assert_msg(got == want, "pfn %#llx %#x -> %#x: 0x%016llx, expected 0x%016llx",
+			ck_assert_msg(got == want,
+				      "pfn %#" PRIx64 " %#x -> %#x: 0x%016" PRIx64 ", expected 0x%016" PRIx64,
 				      PT_U64(pfn), flags, g, PT_U64(got), PT_U64(want));
 		}
 	}

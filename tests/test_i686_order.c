@@ -246,7 +246,7 @@ static void run_race(struct race *r, enum writer_kind kind)
 	       writer_name[kind], PTXN_BACKEND_DESCRIPTION, r->writes, r->reads, r->partial,
 	       r->illegal);
 	if (r->illegal)
-		printf(" (first 0x%016llx)", PT_U64(r->first_illegal));
+		printf(" (first 0x%016" PRIx64 ")", PT_U64(r->first_illegal));
 	printf("\n");
 	fflush(stdout);
 }
@@ -258,7 +258,7 @@ START_TEST(test_race_library_order)
 	setup_entries();
 	run_race(&r, W_LIBRARY);
 	ck_assert_msg(r.illegal == 0, "ptxn_pte_clear/ptxn_arch_slot_install: %ld torn entries "
-		      "seen, first 0x%016llx", r.illegal, PT_U64(r.first_illegal));
+		      "seen, first 0x%016" PRIx64, r.illegal, PT_U64(r.first_illegal));
 	ck_assert_int_ge(r.reads, 1000);
 }
 END_TEST
@@ -269,7 +269,7 @@ START_TEST(test_race_spec_order_widened)
 
 	setup_entries();
 	run_race(&r, W_SPEC);
-	ck_assert_msg(r.illegal == 0, "%ld torn entries seen, first 0x%016llx", r.illegal,
+	ck_assert_msg(r.illegal == 0, "%ld torn entries seen, first 0x%016" PRIx64, r.illegal,
 		      PT_U64(r.first_illegal));
 	ck_assert_msg(r.partial > 0, "the observer never saw a half-written slot: the window "
 		      "was not sampled, so this pass would prove nothing");
@@ -445,9 +445,9 @@ static void print_trace(const char *what, uint64_t initial)
 {
 	int i;
 
-	printf("# %s from 0x%016llx:", what, PT_U64(initial));
+	printf("# %s from 0x%016" PRIx64 ":", what, PT_U64(initial));
 	for (i = 0; i < n_events; i++)
-		printf(" [+%d%s%s -> 0x%016llx]", events[i].offset, events[i].mov32 ? " mov32" : "",
+		printf(" [+%d%s%s -> 0x%016" PRIx64 "]", events[i].offset, events[i].mov32 ? " mov32" : "",
 		       events[i].locked ? " lock" : "", PT_U64(events[i].after));
 	printf("\n");
 	fflush(stdout);
@@ -497,7 +497,7 @@ START_TEST(test_trace_pte_clear)
 	trace(do_pte_clear, entry_a.storage, 0);
 	print_trace("ptxn_pte_clear", entry_a.storage);
 	n = changes(entry_a.storage, 0, &first, &ok, &bad);
-	ck_assert_msg(ok, "ptxn_pte_clear went through 0x%016llx", PT_U64(bad));
+	ck_assert_msg(ok, "ptxn_pte_clear went through 0x%016" PRIx64, PT_U64(bad));
 	pt_assert_x64_eq(trace_slot->storage, 0);
 #if defined(__i386__)
 	/* two ordered halves, the valid one first */
@@ -522,7 +522,7 @@ START_TEST(test_trace_install)
 		trace(do_install, 0, v);
 		print_trace("ptxn_arch_slot_install", 0);
 		n = changes(0, v, &first, &ok, &bad);
-		ck_assert_msg(ok, "ptxn_arch_slot_install went through 0x%016llx", PT_U64(bad));
+		ck_assert_msg(ok, "ptxn_arch_slot_install went through 0x%016" PRIx64, PT_U64(bad));
 		pt_assert_x64_eq(trace_slot->storage, v);
 #if defined(__i386__)
 		/* two ordered halves, the one without the valid bit first */
@@ -563,7 +563,7 @@ START_TEST(test_trace_replace)
 		trace(do_replace, a, v);
 		print_trace("ptxn_arch_slot_replace", a);
 		n = changes(a, v, &first, &ok, &bad);
-		ck_assert_msg(ok, "replace went through 0x%016llx", PT_U64(bad));
+		ck_assert_msg(ok, "replace went through 0x%016" PRIx64, PT_U64(bad));
 		pt_assert_x64_eq(trace_slot->storage, v);
 		if (v == a)
 			continue;
