@@ -458,6 +458,19 @@ PTXN_INLINE void ptxn_set_pte_at(ptxn_mm_t *mm, uintptr_t addr, ptxn_pte_t *ptep
 	ptxn_set_pte(ptep, pte);
 }
 
+/*
+ * Read an entry through the mm. Natively exactly ptxn_ptep_get(). A paravirtual platform
+ * may hold writes to the entry queued in lazy MMU mode; this read sees them (the
+ * platform's ptep_get_at; docs/paravirt.md: pvemu sends the queue first), where
+ * ptxn_ptep_get() sees the table as the MMU does. Read through the mm in lazy mode.
+ */
+PTXN_INLINE ptxn_pte_t ptxn_ptep_get_at(ptxn_mm_t *mm, uintptr_t addr, const ptxn_pte_t *ptep)
+{
+	if (PTXN_UNLIKELY(mm->platform != NULL) && mm->platform->ptep_get_at)
+		return mm->platform->ptep_get_at(mm, addr, ptep);
+	return ptxn_ptep_get(ptep);
+}
+
 #undef PTXN_STORAGE
 
 PTXN_EXTERN_C_END
