@@ -954,12 +954,24 @@ def html_matrix(m):
 # ------------------------------------------------------------------------------ writing
 
 
+def dumps(obj, indent=0):
+    """JSON with one case (or any object deeper than a target's fields) per line: readable
+    and diffable, without a line per number."""
+    pad = " " * indent
+    if isinstance(obj, dict) and indent <= 4 and obj and "id" not in obj:
+        items = ["%s %s: %s" % (pad, json.dumps(k), dumps(v, indent + 1)) for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(obj, list) and obj and indent <= 4:
+        items = ["%s %s" % (pad, dumps(v, indent + 1)) for v in obj]
+        return "[\n" + ",\n".join(items) + "\n" + pad + "]"
+    return json.dumps(obj, separators=(", ", ": "))
+
+
 def write_json(path, obj):
     check(obj)
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
-        json.dump(obj, f, indent=1, sort_keys=False)
-        f.write("\n")
+        f.write(dumps(obj) + "\n")
     os.replace(tmp, path)
 
 
