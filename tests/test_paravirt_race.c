@@ -95,7 +95,7 @@ static void pr_run(int strategy, bool lazy, unsigned batch, unsigned pv_flags, u
 	c.prot = PV_R | PV_W | PV_U;
 	c.strategy = strategy;
 	c.batch = batch;
-	c.pv_flags = pv_flags;
+	c.pv_flags = pv_flags | PTXN_PVEMU_YIELD; /* four busy threads on two CPUs */
 	pv_env_init(&e, &c);
 	log = (struct ptxn_hwemu_txn *)calloc(PR_PAGES * 2, sizeof(*log));
 	ck_assert_ptr_nonnull(log);
