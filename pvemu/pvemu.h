@@ -46,7 +46,8 @@ PTXN_EXTERN_C_BEGIN
 #define PTXN_PVEMU_DEFAULT_BATCH 32u   /* Linux's Xen multicall batch (MC_BATCH) */
 #define PTXN_PVEMU_MAX_BATCH 4096u
 #define PTXN_PVEMU_SYNC_ROOM 512u      /* synchronous requests that may ride with a queue */
-#define PTXN_PVEMU_DEFAULT_SPIN_NS 50000u
+#define PTXN_PVEMU_DEFAULT_SPIN_NS 50000u /* spin (PAUSE, then yield) before a futex sleep */
+#define PTXN_PVEMU_PAUSE_NS 5000u         /* of which PAUSE only (plus the trap cost) */
 
 /* ---- the hypercall ABI ------------------------------------------------------------------ */
 
@@ -127,9 +128,8 @@ enum {
 	/* Negative control: PRESERVE_AD writes val as is, dropping the MMU's A/D updates. */
 	PTXN_PVEMU_BUG_DROP_AD = 1u << 0,
 	/*
-	 * Waiting sides sched_yield() instead of PAUSE while they spin: for runs with more
-	 * busy threads than CPUs (MMU agents), where the thread waited for needs the CPU.
-	 * Without it a round trip is a quarter of a microsecond between two running CPUs.
+	 * Waiting sides yield the CPU at once instead of spinning with PAUSE first: for runs
+	 * with more busy threads than CPUs (MMU agents), where the thread waited for needs it.
 	 */
 	PTXN_PVEMU_YIELD = 1u << 1
 };
@@ -214,27 +214,32 @@ PTXN_PVEMU_FUNC void ptxn_pvemu_futex_wake(uint32_t *word)
 }
 
 /*
- * One step of waiting for the other side: PAUSE (a round trip between two running CPUs
- * takes a quarter of a microsecond here) until spin_ns have passed; then false: sleep on
- * the futex. sched_yield() instead of PAUSE only with PTXN_PVEMU_YIELD: on a loaded
- * machine it hands the CPU to another process for a whole time slice (measured: 50-100 us
- * round trips instead of 0.25 us), but with more busy threads than CPUs it lets the
- * thread we wait for run.
+ * One step of waiting for the other side, in three phases: PAUSE for pause_ns (a round
+ * trip between two running CPUs takes a quarter of a microsecond here, plus the trap
+ * cost), then sched_yield() until spin_ns have passed (if both threads ended up on one
+ * CPU, the one we wait for runs), then false: sleep on the futex. PTXN_PVEMU_YIELD skips
+ * the PAUSE phase: with more busy threads than CPUs, spinning only delays the other side.
+ * (Yielding at once costs on a loaded machine: another process may get the CPU for a
+ * whole time slice, measured as 50-100 us round trips.)
  */
-PTXN_PVEMU_FUNC bool ptxn_pvemu_spin(unsigned *spins, uint64_t *since, uint64_t spin_ns, bool yield)
+PTXN_PVEMU_FUNC bool ptxn_pvemu_spin(unsigned *spins, uint64_t *since, uint64_t pause_ns,
+				     uint64_t spin_ns)
 {
-	++*spins;
-	if (*spins % 64) {
-		if (yield)
-			sched_yield();
-		else
-			ptxn_arch_cpu_relax();
+	uint64_t waited;
+
+	if (++*spins % 32) {
+		ptxn_arch_cpu_relax();
 		return true;
 	}
-	if (!*since)
+	if (!*since) {
 		*since = ptxn_pvemu_now_ns();
-	else if (ptxn_pvemu_now_ns() - *since >= spin_ns)
+		return true;
+	}
+	waited = ptxn_pvemu_now_ns() - *since;
+	if (waited >= spin_ns)
 		return false;
+	if (waited >= pause_ns)
+		sched_yield();
 	return true;
 }
 
@@ -513,6 +518,7 @@ PTXN_PVEMU_FUNC void *ptxn_pvemu_main(void *arg)
 {
 	struct ptxn_pvemu *pv = (struct ptxn_pvemu *)arg;
 	uint64_t spin_ns = pv->cfg.spin_ns ? pv->cfg.spin_ns : PTXN_PVEMU_DEFAULT_SPIN_NS;
+	uint64_t pause_ns = (pv->cfg.flags & PTXN_PVEMU_YIELD) ? 0 : PTXN_PVEMU_PAUSE_NS;
 
 	for (;;) {
 		struct ptxn_pvemu_call *c = &pv->ring[pv->tail % PTXN_PVEMU_RING];
@@ -523,7 +529,7 @@ PTXN_PVEMU_FUNC void *ptxn_pvemu_main(void *arg)
 		while (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != PTXN_PVEMU_CALL_POSTED) {
 			if (__atomic_load_n(&pv->stop, __ATOMIC_ACQUIRE))
 				return NULL;
-			if (ptxn_pvemu_spin(&spins, &since, spin_ns, pv->cfg.flags & PTXN_PVEMU_YIELD))
+			if (ptxn_pvemu_spin(&spins, &since, pause_ns, spin_ns))
 				continue;
 			/* Sleep. A poster stores POSTED, bumps kick, then reads hv_waiting (all
 			 * seq_cst): either we see its call below or it sees us waiting and wakes us;
@@ -559,6 +565,7 @@ PTXN_PVEMU_FUNC int ptxn_pvemu_hypercall(struct ptxn_pvemu *pv, struct ptxn_pv_r
 	uint32_t ticket = __atomic_fetch_add(&pv->head, 1, __ATOMIC_RELAXED);
 	struct ptxn_pvemu_call *c = &pv->ring[ticket % PTXN_PVEMU_RING];
 	uint64_t spin_ns = pv->cfg.spin_ns ? pv->cfg.spin_ns : PTXN_PVEMU_DEFAULT_SPIN_NS;
+	uint64_t pause_ns = (pv->cfg.flags & PTXN_PVEMU_YIELD) ? 0 : PTXN_PVEMU_PAUSE_NS + pv->cfg.trap_ns;
 	uint64_t since = 0;
 	unsigned spins = 0;
 	int err;
@@ -576,8 +583,7 @@ PTXN_PVEMU_FUNC int ptxn_pvemu_hypercall(struct ptxn_pvemu *pv, struct ptxn_pv_r
 
 	/* The round trip: spin a while (the hypervisor runs on another CPU), then sleep. */
 	while (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != PTXN_PVEMU_CALL_DONE) {
-		if (ptxn_pvemu_spin(&spins, &since, spin_ns + pv->cfg.trap_ns,
-				    pv->cfg.flags & PTXN_PVEMU_YIELD))
+		if (ptxn_pvemu_spin(&spins, &since, pause_ns, spin_ns + pv->cfg.trap_ns))
 			continue;
 		__atomic_store_n(&c->waiting, 1, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&c->state, __ATOMIC_SEQ_CST) != PTXN_PVEMU_CALL_DONE)
