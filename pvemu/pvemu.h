@@ -21,13 +21,17 @@
  *                requests; in lazy MMU mode commits queue in a per-mm batch sent as one
  *                hypercall when full, on flush and on leave.
  *
- * Hosted, Linux only: pthreads, futex(2), memfd_create(2), mmap(2). Include it through
- * <ptxn/pvemu.h>; it includes <ptxn/hwemu.h>. A kernel writing its own hypercall
+ * Hosted, Linux only: pthreads, futex(2), memfd_create(2), mmap(2); define _GNU_SOURCE
+ * before any #include. Include it through <ptxn/pvemu.h>; it includes <ptxn/hwemu.h>. A kernel writing its own hypercall
  * platform needs none of this: core/mm.h's struct ptxn_platform_ops is the whole
  * interface (freestanding).
  */
 #ifndef PTXN_PVEMU_PVEMU_H
 #define PTXN_PVEMU_PVEMU_H
+
+#ifndef _GNU_SOURCE
+#error "<ptxn/pvemu.h> uses futex(2), memfd_create(2) and CPU affinity: define _GNU_SOURCE before any #include"
+#endif
 
 #include "../hwemu/hwemu.h"
 
@@ -131,13 +135,16 @@ enum {
 	 * Waiting sides yield the CPU at once instead of spinning with PAUSE first: for runs
 	 * with more busy threads than CPUs (MMU agents), where the thread waited for needs it.
 	 */
-	PTXN_PVEMU_YIELD = 1u << 1
+	PTXN_PVEMU_YIELD = 1u << 1,
+	/* Run the hypervisor thread on CPU cfg.cpu only (a dedicated hypervisor CPU). */
+	PTXN_PVEMU_PIN = 1u << 2
 };
 
 struct ptxn_pvemu_config {
 	uint64_t trap_ns;   /* synthetic cost of each trap, busy-waited by the hypervisor */
 	uint64_t spin_ns;   /* how long each side spins before sleeping on a futex (0: default) */
 	unsigned flags;     /* PTXN_PVEMU_* */
+	unsigned cpu;       /* with PTXN_PVEMU_PIN: the hypervisor thread's CPU */
 };
 
 /* Counted by the hypervisor thread (relaxed atomics: readable at any time). */
@@ -643,6 +650,13 @@ PTXN_PVEMU_FUNC struct ptxn_pvemu *ptxn_pvemu_create(struct ptxn_hwemu *hw,
 	if (pthread_create(&pv->thread, NULL, ptxn_pvemu_main, pv)) {
 		hw->phys.mem = pv->orig_mem;
 		goto fail;
+	}
+	if (pv->cfg.flags & PTXN_PVEMU_PIN) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET((int)pv->cfg.cpu, &set);
+		pthread_setaffinity_np(pv->thread, sizeof(set), &set); /* best effort */
 	}
 	return pv;
 fail:
