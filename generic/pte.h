@@ -265,8 +265,13 @@ PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_strip_hw(ptxn_pteval_t v)
 #ifndef PTXN_HAVE_ARCH_PTE_QUIESCENT
 PTXN_INLINE bool ptxn_arch_pte_quiescent(ptxn_pteval_t v)
 {
+	/*
+	 * Where a broken entry can still receive a late write-back (PowerPC radix R/C into an
+	 * INVALID entry), only an empty one is final; R/C written into an empty entry belong
+	 * to a mapping that is gone (PTXN_ARCH_PTE_NONE_IGNORE) and are rightly dropped.
+	 */
 	if (!ptxn_arch_pte_hw_valid(v))
-		return true;
+		return !PTXN_ARCH_BROKEN_MAY_GAIN_HW_UPDATES || ptxn_arch_pte_none(v);
 	if (!ptxn_arch_pte_young(v))
 		return false;
 	return ptxn_arch_pte_hw_dirty(v) ||

@@ -79,9 +79,13 @@ struct bytes_row {
 
 #define ROWS(t) (sizeof(t) / sizeof((t)[0]))
 
+#if defined(PTXN_FORMAT_X86) && PTXN_X86_PAE
+#error "test_format.c pins the IA-32e layout (build with -DPTXN_X86_PAE=0); PAE is test_format_pae.c"
+#endif
+
 #if defined(PTXN_FORMAT_X86)
 /* =========================================================================================
- * x86: 64-bit leaf entry of 4-level paging and of PAE paging (one layout).
+ * x86: 64-bit leaf entry of 4-level paging (PAE's differences: test_format_pae.c).
  *   Intel SDM Vol. 3A, Table 4-20 "Format of a Page-Table Entry that Maps a 4-KByte Page"
  *   (4-level) and Table 4-11 (PAE): P 0, R/W 1, U/S 2, PWT 3, PCD 4, A 5, D 6, PAT 7, G 8,
  *   bits 9-11 ignored, frame 12..M-1 (M = MAXPHYADDR <= 52), 52-58 ignored, protection key
@@ -425,8 +429,9 @@ static const struct pred_row pred_rows[] = {
 	{ UINT64_C(0xc000000012345084), 0, 1, 1, 0, 1, 0, 0, 0x9, 0, 0x12345 },
 	/* PROT_NONE: valid, privileged, no rights: present and hardware-valid */
 	{ UINT64_C(0xc000000012345008), 0, 1, 1, 0, 0, 0, 0, 0x0, 0, 0x12345 },
-	/* INVALID (V=0, SW0=1): present to software, invalid to the MMU */
-	{ UINT64_C(0x6000000012345006), 0, 1, 0, 0, 0, 1, 0, 0xb, 1, 0x12345 },
+	/* INVALID (V=0, SW0=1): present to software, invalid to the MMU; not final, since a
+	 * translation in flight may still write R/C back into it (RADIX_PTE_NONE_MASK) */
+	{ UINT64_C(0x6000000012345006), 0, 1, 0, 0, 0, 1, 0, 0xb, 0, 0x12345 },
 	/* execute-only: user, and kernel */
 	{ UINT64_C(0xc000000012345001), 0, 1, 1, 0, 0, 0, 1, 0xc, 0, 0x12345 },
 	{ UINT64_C(0xc000000012345009), 0, 1, 1, 0, 0, 0, 1, 0x4, 0, 0x12345 },

@@ -23,11 +23,21 @@
 
 /* Per format: which bits are software/kept attributes, which are protection. Hex from the
  * manuals, as in test_format.c. */
-#if defined(PTXN_FORMAT_X86)
+#if defined(PTXN_FORMAT_X86) && PTXN_X86_PAE
+/* PAE (SDM Vol. 3A Table 4-11): 52-62 reserved. Software 9 and 11 (10 is SavedDirty,
+ * checked as dirty state); PWT, PCD, PAT */
+#define KEEP_MASK UINT64_C(0x0000000000000a98)
+/* P, R/W, U/S, G (PROTNONE), XD */
+#define PROT_MASK UINT64_C(0x8000000000000107)
+#define X86_SAVED_DIRTY_BIT 10
+static const uint64_t sw_variants[] = { 0, 0x200, 0x800, 0xa00 };
+static const uint64_t attr_variants[] = { 0, 0x98 /* PWT|PCD|PAT */ };
+#elif defined(PTXN_FORMAT_X86)
 /* software 9-11 and 52-57 (58 is SavedDirty, checked as dirty state); PWT, PCD, PAT */
 #define KEEP_MASK UINT64_C(0x03f0000000000e98)
 /* P, R/W, U/S, G (PROTNONE), protection key 59-62, XD */
 #define PROT_MASK UINT64_C(0xf800000000000107)
+#define X86_SAVED_DIRTY_BIT 58
 static const uint64_t sw_variants[] = { 0, 0x200, 0xc00, UINT64_C(0x0010000000000000),
 					UINT64_C(0x0200000000000000), UINT64_C(0x03f0000000000e00) };
 static const uint64_t attr_variants[] = { 0, 0x98 /* PWT|PCD|PAT */ };
@@ -92,7 +102,7 @@ static bool hw_dirty(uint64_t *v, bool both)
 		return false; /* the MMU never writes a P=0 entry */
 	*v |= 0x40;
 	if (both)
-		*v |= UINT64_C(1) << 58;
+		*v |= UINT64_C(1) << X86_SAVED_DIRTY_BIT;
 	return true;
 #elif defined(PTXN_FORMAT_ARM64)
 	if (!(*v & 0x1) || !(*v & (UINT64_C(1) << 51)))
@@ -220,7 +230,7 @@ START_TEST(test_modify_properties)
 		/* dirty normal form */
 #if defined(PTXN_FORMAT_X86)
 		ck_assert_msg(!(!(v & 0x2) && (v & 0x40)), "%s: R/W=0 with D=1 (CET)", ctx);
-		ck_assert_msg(!((v & 0x2) && (v >> 58 & 1)), "%s: SavedDirty on a writable entry",
+		ck_assert_msg(!((v & 0x2) && (v >> X86_SAVED_DIRTY_BIT & 1)), "%s: SavedDirty on a writable entry",
 			      ctx);
 #elif defined(PTXN_FORMAT_ARM64)
 		ck_assert_msg(!((v & SW_DIRTY) && ptxn_pte_write(r)),

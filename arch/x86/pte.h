@@ -17,7 +17,7 @@
 #error "Do not include ptxn/arch/x86/pte.h directly; include <ptxn/ptxn.h>"
 #endif
 
-#define PTXN_FORMAT_NAME "x86"
+#define PTXN_FORMAT_NAME "x86" /* "x86" for both modes; PTXN_X86_PAE says which */
 
 /* ---- hardware bits (SDM Vol. 3A Table 4-20) ------------------------------------------ */
 #define PTXN_X86_PRESENT	(UINT64_C(1) << 0)   /* P */
@@ -33,26 +33,43 @@
 #define PTXN_X86_PKEY_MASK	(UINT64_C(0xf) << 59) /* protection key, when CR4.PKE=1 */
 #define PTXN_X86_NX		(UINT64_C(1) << 63)  /* XD, when IA32_EFER.NXE=1 */
 
-/* ---- software bits (ignored by the MMU: bits 9-11 and 52-58) ------------------------- */
+/*
+ * Which paging mode the entries are for. 4-level/5-level (IA-32e) and 32-bit PAE share the
+ * leaf layout except that PAE reserves bits 52-62 (SDM Vol. 3A Table 4-11, "Reserved (must
+ * be 0)"), where IA-32e ignores 52-58 and uses 59-62 for the protection key. A 32-bit CPU
+ * has only PAE for 64-bit entries, so i386 hosts default to it; define PTXN_X86_PAE to 0 or
+ * 1 to choose explicitly (e.g. to build IA-32e tables from a 32-bit emulator).
+ */
+#ifndef PTXN_X86_PAE
+#if defined(__i386__)
+#define PTXN_X86_PAE 1
+#else
+#define PTXN_X86_PAE 0
+#endif
+#endif
+
+/* ---- software bits (ignored by the MMU: 9-11, and 52-58 in IA-32e paging) -------------- */
 /*
  * SavedDirty. With CET shadow stacks a leaf with R/W=0 and D=1 *is* a shadow-stack page
  * (SDM Vol. 3A 4.6, "shadow-stack pages": R/W=0 and D=1 in the leaf), so an ordinary page made
  * read-only while dirty must not keep D=1. Its dirtiness moves to this bit and comes back
  * to D when the page is made writable again. Linux uses bit 58 (_PAGE_SAVED_DIRTY, v6.6).
  */
-#if defined(PTXN_X86_PAE) && PTXN_X86_PAE
+#if PTXN_X86_PAE
 /*
- * 32-bit PAE paging (define PTXN_X86_PAE=1): bits 52-62 of a PAE entry are reserved, not
- * ignored (SDM Vol. 3A Table 4-11: "Reserved (must be 0)" for bits 62:MAXPHYADDR), so a
- * present entry with bit 58 set is a reserved-bit page fault (found by the qemu-system-i686
- * tier, baremetal/). There SavedDirty lives in the ignored bit 10, as Linux's 32-bit
- * _PAGE_SAVED_DIRTY (_PAGE_BIT_SOFTW2).
+ * In PAE entries bit 58 is reserved: a present entry with it set is a reserved-bit page
+ * fault (found by the qemu-system-i386 tier, baremetal/). SavedDirty lives in the ignored
+ * bit 10 there, as Linux's 32-bit _PAGE_SAVED_DIRTY (_PAGE_BIT_SOFTW2).
  */
 #define PTXN_X86_SAVED_DIRTY	(UINT64_C(1) << 10)
 #define PTXN_X86_DIRTY_TO_SAVED_SHIFT 4
+#define PTXN_X86_SOFTWARE_MASK	(UINT64_C(0x7) << 9)
+#define PTXN_X86_RESERVED_MASK	(UINT64_C(0x7ff) << 52)
 #else
 #define PTXN_X86_SAVED_DIRTY	(UINT64_C(1) << 58)
 #define PTXN_X86_DIRTY_TO_SAVED_SHIFT 52
+#define PTXN_X86_SOFTWARE_MASK	(UINT64_C(0x7) << 9 | UINT64_C(0x7f) << 52)
+#define PTXN_X86_RESERVED_MASK	0 /* at the format level: MAXPHYADDR is per CPU */
 #endif
 /*
  * PROT_NONE: an entry with P=0 that software still treats as present (the page exists
@@ -60,7 +77,6 @@
  * entry); Linux calls it _PAGE_PROTNONE.
  */
 #define PTXN_X86_PROTNONE	PTXN_X86_GLOBAL
-#define PTXN_X86_SOFTWARE_MASK	(UINT64_C(0x7) << 9 | UINT64_C(0x7f) << 52)
 
 /* ---- the format as generic/pte.h sees it ---------------------------------------------- */
 #define PTXN_ARCH_PTE_BIG_ENDIAN	0
@@ -101,8 +117,8 @@
 #define PTXN_ARCH_PTE_CHG_MASK                                                              \
 	(PTXN_X86_PFN_MASK | PTXN_X86_PWT | PTXN_X86_PCD | PTXN_X86_PAT | PTXN_X86_ACCESSED | \
 	 PTXN_X86_DIRTY | PTXN_X86_SOFTWARE_MASK)
-/* Bits no x86 entry may have set: none at the format level (MAXPHYADDR is per CPU). */
-#define PTXN_ARCH_PTE_RESERVED		0
+/* Bits no entry may have set: PAE's 52-62; none for IA-32e at the format level. */
+#define PTXN_ARCH_PTE_RESERVED		PTXN_X86_RESERVED_MASK
 
 /* Which flag combinations x86 can express: no write-only, no execute-only pages. */
 PTXN_INLINE unsigned ptxn_arch_prot_normalize(unsigned flags)
