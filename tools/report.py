@@ -1135,6 +1135,7 @@ class Progress:
         self.step = "starting"
         self.stop = threading.Event()
         self.last_beat = self.t0
+        self.held = False
         self.thread = threading.Thread(target=self._tick, daemon=True)
         self.thread.start()
 
@@ -1142,8 +1143,18 @@ class Progress:
         return "[%d/%d] %s: %s  %s elapsed" % (self.k, self.n, self.name, self.step,
                                                duration(time.monotonic() - self.t0))
 
+    def hold(self):
+        """A runner that prints its own lines comes next: clear ours and stop redrawing
+        it in place until the next step."""
+        self.held = True
+        if self.tty:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
     def _tick(self):
         while not self.stop.wait(1.0):
+            if self.held:
+                continue
             if self.tty:
                 self.stream.write("\r\033[K" + self.line())
                 self.stream.flush()
@@ -1154,6 +1165,7 @@ class Progress:
 
     def set(self, step):
         self.step = step
+        self.held = False
         if self.tty:
             self.stream.write("\r\033[K" + self.line())
         else:
@@ -1329,6 +1341,7 @@ def run_other_target(mx, t, args, scale, progress, caselog):
     """A kind of target this file does not know (added by another issue): run it the way
     ./matrix test does, with PTXN_CASE_LOG set, then read whatever Meson logs it left."""
     progress.set("run (./matrix test's way)")
+    progress.hold()
     bdir = os.path.join(mx.BUILD, t.name)
     os.makedirs(bdir, exist_ok=True)
     with open(caselog, "w"):
