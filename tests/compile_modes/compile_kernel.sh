@@ -12,7 +12,7 @@ shift
 own=$($cc -print-file-name=include 2>/dev/null || true)
 case "$cc" in *clang*) own="$($cc -print-resource-dir)/include" ;; esac
 # shellcheck disable=SC2086
-$cc -Wall -Wextra -Wpedantic -Werror -std=c11 -ffreestanding -fno-builtin -nostdinc \
+$cc -Wall -Wextra -Wpedantic -Werror -std=c11 -ffreestanding -nostdlib -fno-builtin -nostdinc \
 	-isystem "$own" -I "$inc" "$@" -DPROBE_NAME=probe_kernel -c "$src" -o "$out"
 # .TOC. is the PowerPC ELFv2 TOC base, defined by the linker in every image: not a call out.
 undefined=$(readelf -sW "$out" | awk '$7 == "UND" && $8 != "" && $8 != ".TOC." { print $8 }')
