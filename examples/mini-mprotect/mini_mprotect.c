@@ -322,9 +322,9 @@ int main(int argc, char **argv)
 	int ok;
 
 	parse(argc, argv, &o);
-	/* The range whose protection changes: the middle half of the mapping. */
-	lo = BASE_VA + (o.pages / 4) * PAGE;
-	hi = lo + (o.pages / 2) * PAGE;
+	/* The range whose protection changes: about the middle half, in whole batches. */
+	lo = BASE_VA + (o.pages / 4 - o.pages / 4 % o.batch) * PAGE;
+	hi = lo + ((o.pages / 2 + o.batch - 1) / o.batch * o.batch) * PAGE;
 
 	printf("mini-mprotect: ptxn %s, %s\n", PTXN_VERSION_STRING, PTXN_BACKEND_DESCRIPTION);
 
