@@ -76,9 +76,12 @@ static void race_unsafe_rmw(struct ptxn_hwemu *hw, ptxn_mm_t *mm, uint64_t va, p
  * Let the agents make `n` more accesses before the next change, spinning rather than
  * yielding: with three busy threads on two cores, sched_yield() makes the sides take
  * turns and the race disappears; a spin keeps the software side running while an agent
- * runs on the other core. (A count of spins alone is no pace: PAUSE costs ~100 cycles on
- * x86, qemu's YIELD almost nothing.) Yields only if no agent seems to be running.
+ * runs on the other core. The wait is bounded (RACE_PACE_SPINS relax hints, about a
+ * microsecond): when no agent is running (descheduled on an oversubscribed machine) the
+ * software side goes on rather than stalling, so a run's length is set by its transaction
+ * count, not by the scheduler; the races still happen whenever the threads overlap.
  */
+#define RACE_PACE_SPINS 32
 static struct ptxn_hwemu_agent *race_agents[RACE_AGENTS];
 
 static uint64_t race_progress(void)
@@ -96,22 +99,24 @@ static void race_pace(uint64_t n)
 	uint64_t start = race_progress();
 	unsigned long spins;
 
-	for (spins = 1; spins < (1ul << 22); spins++) {
+	for (spins = 0; spins < RACE_PACE_SPINS; spins++) {
 		if (race_progress() - start >= n)
 			return;
-		if (spins % 8192 == 0)
-			sched_yield();
-		else
-			ptxn_arch_cpu_relax();
+		ptxn_arch_cpu_relax();
 	}
 }
 
-/* Wall-clock budget of one run: enough transactions by count, or this much time. */
-static double race_budget(void)
+/*
+ * Transactions per run, before PTXN_TEST_SCALE. Issue #5's conformance size: 10^6
+ * transaction pairs per strategy and entry format natively (a run in the format's main
+ * hardware mode plus one in its alternative mode), 10^5 under qemu-user (where ./matrix's
+ * default scale is 0.25). `./matrix test --quick` (CI) runs a tenth of that.
+ */
+static long race_iterations(void)
 {
 	const char *cpu = getenv("PTXN_TEST_QEMU_CPU");
 
-	return (cpu && *cpu) ? 1.0 : 0.25;
+	return (cpu && *cpu) ? 200000 : 500000;
 }
 
 static void race_run(int strategy, unsigned mmu_flags, long iterations, uint64_t seed,
@@ -155,8 +160,6 @@ static void race_run(int strategy, unsigned mmu_flags, long iterations, uint64_t
 	for (i = 0; i < iterations; i++) {
 		uint64_t r = ptxn_hwemu_rand(&prng);
 
-		if (i >= 200 && (i & 15) == 0 && hw_now() - t0 > race_budget())
-			break;
 		bool batch = strategy != RACE_UNSAFE && i % 4 == 0;
 		uint64_t page = batch ? ((r >> 8) % 4) * 4 : 16 + (r >> 8) % 8;
 		uint64_t va = HW_VA + page * 4096;
@@ -229,7 +232,7 @@ static void race_safe(const char *name, const char *label, int strategy, unsigne
 	struct race_outcome o;
 	bool ok;
 
-	race_run(strategy, mmu_flags, hw_scaled(10000), 0x5eed0000u + (unsigned)strategy, &o);
+	race_run(strategy, mmu_flags, hw_scaled(race_iterations()), 0x5eed0000u + (unsigned)strategy, &o);
 	race_print(label, &o);
 	ok = !o.report.lost && !o.report.lost_batched && !o.report.lost_timestamp &&
 	     !o.report.stray && !o.report.permission && !o.report.cet;
@@ -283,11 +286,21 @@ START_TEST(test_race_auto)
 END_TEST
 
 /* The alternative hardware mode (x86 CET, Arm HA/HD off, radix RC interrupt), each strategy. */
-START_TEST(test_race_alt_mode)
+START_TEST(test_race_clear_alt_mode)
 {
-	race_safe("test_race_alt_mode", "clear/" HW_ALT_NAME, PTXN_STRATEGY_CLEAR, HW_FLAGS_ALT);
-	race_safe("test_race_alt_mode", "merge/" HW_ALT_NAME, PTXN_STRATEGY_MERGE, HW_FLAGS_ALT);
-	race_safe("test_race_alt_mode", "auto/" HW_ALT_NAME, PTXN_STRATEGY_AUTO, HW_FLAGS_ALT);
+	race_safe("test_race_clear_alt_mode", "clear/" HW_ALT_NAME, PTXN_STRATEGY_CLEAR, HW_FLAGS_ALT);
+}
+END_TEST
+
+START_TEST(test_race_merge_alt_mode)
+{
+	race_safe("test_race_merge_alt_mode", "merge/" HW_ALT_NAME, PTXN_STRATEGY_MERGE, HW_FLAGS_ALT);
+}
+END_TEST
+
+START_TEST(test_race_auto_alt_mode)
+{
+	race_safe("test_race_auto_alt_mode", "auto/" HW_ALT_NAME, PTXN_STRATEGY_AUTO, HW_FLAGS_ALT);
 }
 END_TEST
 
@@ -299,7 +312,7 @@ START_TEST(test_race_unsafe_rmw_is_caught)
 	uint64_t lost = 0;
 
 	for (round = 0; round < 8 && !lost; round++) {
-		race_run(RACE_UNSAFE, HW_FLAGS, hw_scaled(3000), 0xbad0000u + (unsigned)round, &o);
+		race_run(RACE_UNSAFE, HW_FLAGS, hw_scaled(30000), 0xbad0000u + (unsigned)round, &o);
 		race_print("unsafe-rmw", &o);
 		lost = o.report.lost + o.report.lost_timestamp;
 	}
@@ -318,7 +331,12 @@ static Suite *race_suite(void)
 	tcase_add_test(tc, test_race_clear);
 	tcase_add_test(tc, test_race_merge);
 	tcase_add_test(tc, test_race_auto);
-	tcase_add_test(tc, test_race_alt_mode);
+	tcase_add_test(tc, test_race_clear_alt_mode);
+	tcase_add_test(tc, test_race_merge_alt_mode);
+	tcase_add_test(tc, test_race_auto_alt_mode);
+	/* A run is sized by its transaction count (race_iterations), not by a time budget: give
+	 * an oversubscribed machine room (CK_TIMEOUT_MULTIPLIER still applies). */
+	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, test_race_unsafe_rmw_is_caught);
 	suite_add_tcase(s, tc);
 	return s;
