@@ -14,6 +14,7 @@
  */
 #include "test_hwemu_util.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 
 #define R PTXN_PROT_READ
@@ -25,12 +26,15 @@
 #define RACE_AGENTS 2
 #define RACE_UNSAFE (-1)
 #define RACE_PACE 8       /* agent accesses between two software changes */
+#define RACE_PACE_SPINS 32 /* ...waited for at most this many relax hints (~1 us) */
 
 struct race_outcome {
 	struct ptxn_hwemu_report report;
 	struct ptxn_hwemu_counters counters;
 	uint64_t txns;
 	double seconds;
+	uint64_t wrong_final; /* entries whose final frame or protection is not the last commit's */
+	char wrong_first[160];
 };
 
 static ptxn_pte_t race_change(ptxn_pte_t old, uint64_t r, bool *flush)
@@ -46,7 +50,7 @@ static ptxn_pte_t race_change(ptxn_pte_t old, uint64_t r, bool *flush)
 	return pte;
 }
 
-static void race_pace(uint64_t n);
+static void race_pace(uint64_t n, unsigned long max_spins);
 
 /* The deliberately unsafe read-modify-write: load, compute, plain store (logged like a txn). */
 static void race_unsafe_rmw(struct ptxn_hwemu *hw, ptxn_mm_t *mm, uint64_t va, ptxn_pte_t *slot,
@@ -66,7 +70,7 @@ static void race_unsafe_rmw(struct ptxn_hwemu *hw, ptxn_mm_t *mm, uint64_t va, p
 	t.old = ptxn_pte_val(old);
 	pte = race_change(old, r, &flush);
 	t.new_pte = ptxn_pte_val(pte);
-	race_pace(4 * RACE_PACE); /* a wider window than a real RMW has; the same race */
+	race_pace(4 * RACE_PACE, 32 * RACE_PACE_SPINS); /* a wider window than a real RMW's */
 	ptxn_set_pte(slot, pte);
 	t.t_commit = ptxn_hwemu_ticket(hw);
 	ptxn_hwemu_txn_end(hw, mm, &t, flush);
@@ -81,7 +85,6 @@ static void race_unsafe_rmw(struct ptxn_hwemu *hw, ptxn_mm_t *mm, uint64_t va, p
  * software side goes on rather than stalling, so a run's length is set by its transaction
  * count, not by the scheduler; the races still happen whenever the threads overlap.
  */
-#define RACE_PACE_SPINS 32
 static struct ptxn_hwemu_agent *race_agents[RACE_AGENTS];
 
 static uint64_t race_progress(void)
@@ -94,12 +97,12 @@ static uint64_t race_progress(void)
 	return sum;
 }
 
-static void race_pace(uint64_t n)
+static void race_pace(uint64_t n, unsigned long max_spins)
 {
 	uint64_t start = race_progress();
 	unsigned long spins;
 
-	for (spins = 0; spins < RACE_PACE_SPINS; spins++) {
+	for (spins = 0; spins < max_spins; spins++) {
 		if (race_progress() - start >= n)
 			return;
 		ptxn_arch_cpu_relax();
@@ -125,6 +128,7 @@ static void race_run(int strategy, unsigned mmu_flags, long iterations, uint64_t
 	struct ptxn_hwemu *hw = hw_machine(mmu_flags, RACE_PAGES, R | W | U);
 	struct ptxn_hwemu_agent *agents[RACE_AGENTS];
 	uint64_t prng = seed;
+	ptxn_pte_t last[RACE_HOT]; /* the last committed entry of each page (0: untouched) */
 	ptxn_mm_t mm;
 	double t0;
 	long i;
@@ -156,6 +160,7 @@ static void race_run(int strategy, unsigned mmu_flags, long iterations, uint64_t
 	ptxn_hwemu_check_begin(hw);
 	for (k = 0; k < RACE_AGENTS; k++)
 		ck_assert(ptxn_hwemu_agent_start(agents[k], 0));
+	memset(last, 0, sizeof(last));
 	t0 = hw_now();
 	for (i = 0; i < iterations; i++) {
 		uint64_t r = ptxn_hwemu_rand(&prng);
@@ -175,10 +180,28 @@ static void race_run(int strategy, unsigned mmu_flags, long iterations, uint64_t
 
 			ptxn_hwemu_txn_commit(hw, &mm, va, slot, old, pte, &t);
 			ptxn_hwemu_txn_end(hw, &mm, &t, flush);
+			for (k = 0; k < (batch ? 4 : 1); k++)
+				last[page + (uint64_t)k] = ptxn_pte_advance_pfn(pte, (uint64_t)k);
 		}
-		race_pace(RACE_PACE);
+		race_pace(RACE_PACE, RACE_PACE_SPINS);
 	}
 	ptxn_hwemu_stop_all(hw);
+	/* Whatever A/D did, every changed entry ends with the last commit's frame and rights. */
+	out->wrong_final = 0;
+	out->wrong_first[0] = '\0';
+	for (k = 0; k < RACE_HOT; k++) {
+		ptxn_pte_t now = ptxn_ptep_get(hw_leaf(hw, HW_VA + (uint64_t)k * 4096));
+
+		if (ptxn_pte_none(last[k]))
+			continue;
+		if (ptxn_pte_pfn(now) != ptxn_pte_pfn(last[k]) ||
+		    ptxn_pte_prot_flags(now) != ptxn_pte_prot_flags(last[k])) {
+			if (!out->wrong_final++)
+				snprintf(out->wrong_first, sizeof(out->wrong_first),
+					 "page %d: final 0x%016" PRIx64 ", last committed 0x%016" PRIx64,
+					 k, (uint64_t)ptxn_pte_val(now), (uint64_t)ptxn_pte_val(last[k]));
+		}
+	}
 	out->seconds = hw_now() - t0;
 	out->txns = (uint64_t)i;
 	ptxn_hwemu_counters_sum(hw, &out->counters);
@@ -235,7 +258,7 @@ static void race_safe(const char *name, const char *label, int strategy, unsigne
 	race_run(strategy, mmu_flags, hw_scaled(race_iterations()), 0x5eed0000u + (unsigned)strategy, &o);
 	race_print(label, &o);
 	ok = !o.report.lost && !o.report.lost_batched && !o.report.lost_timestamp &&
-	     !o.report.stray && !o.report.permission && !o.report.cet;
+	     !o.report.stray && !o.report.permission && !o.report.cet && !o.wrong_final;
 	race_log(name, label, &o, ok);
 	ck_assert_msg(o.report.lost == 0 && o.report.lost_batched == 0 && o.report.lost_timestamp == 0,
 		      "%s: %llu/%llu/%llu updates lost", label, (unsigned long long)o.report.lost,
@@ -247,6 +270,8 @@ static void race_safe(const char *name, const char *label, int strategy, unsigne
 		      label, (unsigned long long)o.report.permission);
 	ck_assert_msg(o.report.cet == 0, "%s: %llu R/W=0,D=1 entries", label,
 		      (unsigned long long)o.report.cet);
+	ck_assert_msg(o.wrong_final == 0, "%s: %" PRIu64 " entries end with the wrong frame or "
+		      "protection; first: %s", label, o.wrong_final, o.wrong_first);
 	ck_assert_uint_gt(o.counters.accesses, 0);
 	ck_assert_uint_gt(o.report.hw_updates + o.report.sw_updates, 0);
 	if (strategy == PTXN_STRATEGY_MERGE) /* entries are never broken */
@@ -311,8 +336,12 @@ START_TEST(test_race_unsafe_rmw_is_caught)
 	int round;
 	uint64_t lost = 0;
 
+	/* At least a few thousand read-modify-writes per round whatever the scale: the control
+	 * must be caught at CI size too. */
+	long n = hw_scaled(30000) > 5000 ? hw_scaled(30000) : 5000;
+
 	for (round = 0; round < 8 && !lost; round++) {
-		race_run(RACE_UNSAFE, HW_FLAGS, hw_scaled(30000), 0xbad0000u + (unsigned)round, &o);
+		race_run(RACE_UNSAFE, HW_FLAGS, n, 0xbad0000u + (unsigned)round, &o);
 		race_print("unsafe-rmw", &o);
 		lost = o.report.lost + o.report.lost_timestamp;
 	}
