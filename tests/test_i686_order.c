@@ -114,11 +114,15 @@ static void spin(void)
 		ptxn_arch_cpu_relax();
 }
 
-/* Store one memory half, ordered after the stores before it (a no-op fence on x86). */
+/*
+ * Store one memory half, ordered after the stores before it (a no-op fence on x86). The
+ * store races with the observer's 64-bit loads on purpose, so it is an atomic 32-bit store
+ * (the same single mov/str/stw as a volatile one), which ThreadSanitizer sees as intended.
+ */
 static void put_half(ptxn_pte_t *slot, int i, uint32_t v)
 {
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	((volatile half_t *)&slot->storage)[i] = v;
+	__atomic_store_n((half_t *)&slot->storage + i, v, __ATOMIC_RELAXED);
 }
 
 static void write_clear(ptxn_pte_t *slot, int first)
