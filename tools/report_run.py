@@ -1,0 +1,441 @@
+# SPDX-License-Identifier: MIT
+"""The driver: facts about the run (git, host, target), progress lines, and running each
+target's build and tests; run_report() is what `./matrix report` calls.
+
+Part of the conformance report (tools/report.py, which re-exports every name).
+"""
+
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import xml.etree.ElementTree as ET
+
+from report_common import ANSI, ROOT, duration, first_error_line, human, tail
+from report_logs import read_case_log, read_junit, read_meson_json_log
+from report_cases import build_cases, matrix_report, target_report, totals
+from report_schema import check, load_schema
+from report_render import md_target, terminal_matrix, write_matrix, write_target, write_text
+
+
+# ------------------------------------------------------------------- facts about the run
+
+
+def git_state():
+    def git(*a):
+        r = subprocess.run(["git", "-C", ROOT] + list(a), stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True)
+        return r.stdout.strip() if r.returncode == 0 else None
+    commit = git("rev-parse", "HEAD")
+    dirty = None
+    if commit:
+        st = git("status", "--porcelain", "--untracked-files=no")
+        dirty = bool(st) if st is not None else None
+    return {"commit": commit, "dirty": dirty}
+
+
+def ptxn_version():
+    try:
+        with open(os.path.join(ROOT, "meson.build")) as f:
+            m = re.search(r"\bversion\s*:\s*'([^']+)'", f.read())
+        return m.group(1) if m else "unknown"
+    except OSError:
+        return "unknown"
+
+
+def host_cpu():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def host_info():
+    return {"machine": platform.machine(), "cpu": host_cpu(), "cores": os.cpu_count() or 1,
+            "os": "%s %s" % (platform.system(), platform.release())}
+
+
+def now_iso():
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def introspect(bdir, what):
+    r = subprocess.run(["meson", "introspect", bdir, "--" + what], stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL, text=True)
+    if r.returncode != 0:
+        return None
+    try:
+        return json.loads(r.stdout)
+    except ValueError:
+        return None
+
+
+def machine_file_text(t):
+    try:
+        with open(os.path.join(ROOT, t.file)) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def emulator(t):
+    """'qemu-aarch64-static 7.2.22 (Debian ...) -cpu neoverse-n1', or None on the host."""
+    if not getattr(t, "under_qemu", False) and not t.runs_on.startswith("qemu"):
+        return None
+    m = re.search(r"^\s*exe_wrapper\s*=\s*\[\s*'([^']+)'", machine_file_text(t), re.M)
+    prog = m.group(1) if m else t.runs_on.split()[0]
+    if not shutil.which(prog) and shutil.which(prog + "-static"):
+        prog += "-static"
+    version = "version unknown"
+    try:
+        r = subprocess.run([prog, "--version"], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=20)
+        v = re.search(r"version\s+(\S+(?:\s+\([^)]*\))?)", r.stdout)
+        if v:
+            version = v.group(1)
+    except (OSError, subprocess.SubprocessError):
+        version = "not found"
+    cpu = getattr(t, "cpu", "-")
+    return "%s %s%s" % (prog, version, " -cpu " + cpu if cpu not in ("-", "?", "") else "")
+
+
+def configure_facts(bdir):
+    """Compiler and host machine as Meson's configure log states them (Meson 1.0's
+    introspection has neither): {"compiler": "gcc 12.2.0 (aarch64-linux-gnu-gcc)",
+    "cpu_family": "aarch64"}, with keys missing when the log does not say."""
+    out = {}
+    try:
+        with open(os.path.join(bdir, "meson-logs", "meson-log.txt"), errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return out
+    cc = re.findall(r"^C compiler for the host machine: (.+?) \((\S+) ([^\s\"]+)", text, re.M)
+    if cc:
+        exe, cid, version = cc[-1]
+        out["compiler"] = "%s %s" % (cid, version) + ("" if exe == cid else " (%s)" % exe)
+    fam = re.findall(r"^Host machine cpu family: (\S+)", text, re.M)
+    if fam:
+        out["cpu_family"] = fam[-1]
+    return out
+
+
+def target_meta(t, bdir, scale, seconds, quick):
+    text = machine_file_text(t)
+    facts = configure_facts(bdir)
+    fam = re.search(r"^\s*cpu_family\s*=\s*'([^']+)'", text, re.M)
+    end = re.search(r"^\s*endian\s*=\s*'([^']+)'", text, re.M)
+    # without a Meson log or machine file (e.g. the qemu-system rows), the emulator's name
+    emu = re.match(r"^qemu-(?:system-)?(\w+)", t.runs_on)
+    emu_arch = {"i386": "x86", "ppc64le": "ppc64", "arm": "arm"}.get(
+        emu.group(1), emu.group(1)) if emu else None
+    arch = facts.get("cpu_family") or (fam.group(1) if fam else emu_arch or platform.machine())
+    big = end.group(1) == "big" if end else (
+        emu.group(1) == "ppc64" if emu else sys.byteorder == "big")
+    qemu = emulator(t)
+    cpu = getattr(t, "cpu", "-") if qemu else host_cpu()
+    return {"name": t.name, "arch": arch + (" (big-endian)" if big else ""), "cpu": cpu,
+            "compiler": facts.get("compiler", t.toolchain), "qemu": qemu,
+            "runs_on": t.runs_on, "toolchain": t.toolchain, "scale": scale,
+            "seconds": seconds, "quick": quick}
+
+
+# ---------------------------------------------------------------------------- progress
+
+
+class Progress:
+    """'[k/n] target: step  m:ss' — rewritten in place every second on a terminal; on a
+    pipe one line per step, and one a minute while a step runs."""
+
+    def __init__(self, k, n, name, stream=None):
+        self.k, self.n, self.name = k, n, name
+        self.stream = stream or sys.stdout
+        self.tty = self.stream.isatty()
+        self.t0 = time.monotonic()
+        self.step = "starting"
+        self.stop = threading.Event()
+        self.last_beat = self.t0
+        self.held = False
+        self.thread = threading.Thread(target=self._tick, daemon=True)
+        self.thread.start()
+
+    def line(self):
+        return "[%d/%d] %s: %s  %s elapsed" % (self.k, self.n, self.name, self.step,
+                                               duration(time.monotonic() - self.t0))
+
+    def hold(self):
+        """A runner that prints its own lines comes next: clear ours and stop redrawing
+        it in place until the next step."""
+        self.held = True
+        if self.tty:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+    def _tick(self):
+        while not self.stop.wait(1.0):
+            if self.held:
+                continue
+            if self.tty:
+                self.stream.write("\r\033[K" + self.line())
+                self.stream.flush()
+            elif time.monotonic() - self.last_beat >= 60:
+                self.last_beat = time.monotonic()
+                self.stream.write(self.line() + "\n")
+                self.stream.flush()
+
+    def set(self, step):
+        self.step = step
+        self.held = False
+        if self.tty:
+            self.stream.write("\r\033[K" + self.line())
+        else:
+            self.stream.write(self.line() + "\n")
+        self.stream.flush()
+
+    def done(self, text):
+        self.stop.set()
+        self.thread.join()
+        self.stream.write(("\r\033[K" if self.tty else "") + text + "\n")
+        self.stream.flush()
+
+
+# ----------------------------------------------------------------------------- running
+
+
+def ninja_sections(text):
+    """FAILED: sections of a ninja log -> [(outputs, text)]."""
+    sections, cur = [], None
+    for line in ANSI.sub("", text).splitlines():
+        if line.startswith("FAILED: "):
+            cur = (line[len("FAILED: "):].split(), [line])
+            sections.append(cur)
+        elif cur is not None and (re.match(r"^\[\d+/\d+\]", line) or line.startswith("ninja:")):
+            cur = None
+        elif cur is not None:
+            cur[1].append(line)
+    return [(outs, "\n".join(lines)) for outs, lines in sections]
+
+
+def read_from(path, offset):
+    try:
+        with open(path, errors="replace") as f:
+            f.seek(offset)
+            return f.read()
+    except OSError:
+        return ""
+
+
+def run_meson_target(mx, t, args, scale, progress, caselog):
+    """Setup, build (keeping going past what does not compile), test what built.
+    Returns {"build_failures": [(test or None, message, detail)],
+             "target_failure": (step, message, detail) or None, "tested": bool}."""
+    res = {"build_failures": [], "target_failure": None, "tested": False}
+    bdir = os.path.join(mx.BUILD, t.name)
+    log = os.path.join(bdir, "matrix.log")
+    logbase = "testlog-" + t.name
+    os.makedirs(bdir, exist_ok=True)
+    with open(log, "w"):
+        pass
+    if not os.path.exists(os.path.join(bdir, "meson-private", "coredata.dat")):
+        progress.set("meson setup")
+        shutil.rmtree(bdir)
+        os.makedirs(bdir)
+        opt = "--native-file" if t.kind == "native" else "--cross-file"
+        if mx.step(["meson", "setup", opt, t.file, bdir], log) != 0:
+            text = read_from(log, 0)
+            res["target_failure"] = ("setup", "meson setup failed: " + first_error_line(text),
+                                     tail(text))
+            return res
+    progress.set("build")
+    jobs = ["-j", str(args.jobs)] if args.jobs else []
+    off = os.path.getsize(log)
+    runnable = None  # None: everything built, run every test
+    if mx.step(["meson", "compile", "-C", bdir, "--ninja-args=-k0"] + jobs, log) != 0:
+        text = read_from(log, off)
+        sections = ninja_sections(text)
+        tests = introspect(bdir, "tests")
+        whole = [s for outs, s in sections if "build.ninja" in outs]
+        if tests is None or not sections or whole:
+            # regeneration (meson.build) failed, or something ninja cannot attribute
+            detail = "\n\n".join(whole) or tail(text)
+            res["target_failure"] = ("build", "build failed: " + first_error_line(detail),
+                                     tail(detail, 40))
+            return res
+        claimed, runnable = set(), []
+        for test in tests:
+            exe = (test.get("cmd") or [None])[0]
+            if not isinstance(exe, str) or not exe.startswith(os.path.abspath(bdir) + os.sep):
+                runnable.append(test["name"])  # a script or a program of the source tree
+                continue
+            rel = os.path.relpath(exe, bdir)
+            r = subprocess.run(["ninja", "-C", bdir, "-n", "-v", rel], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+            if r.returncode != 0 or "no work to do" in r.stdout:
+                runnable.append(test["name"])  # up to date (or not something ninja builds)
+                continue
+            # what still has to be built for this executable: its own objects, and any
+            # library it links that failed
+            mine = [(i, s) for i, (outs, s) in enumerate(sections)
+                    if any(o == rel or o.startswith(rel + ".p/") or o in r.stdout
+                           for o in outs)]
+            claimed.update(i for i, _ in mine)
+            detail = "\n\n".join(s for _, s in mine) or tail(text)
+            res["build_failures"].append((test["name"], "does not build: "
+                                          + first_error_line(detail), tail(detail, 40)))
+        rest = [s for i, (outs, s) in enumerate(sections) if i not in claimed]
+        if rest:
+            detail = "\n\n".join(rest)
+            res["build_failures"].append((None, "build failed outside the tests: "
+                                          + first_error_line(detail), tail(detail, 40)))
+        if not runnable:
+            res["target_failure"] = ("build", "no test built: "
+                                     + res["build_failures"][0][1], None)
+            return res
+    progress.set("test")
+    for ext in (".json", ".junit.xml", ".txt"):
+        try:
+            os.remove(os.path.join(bdir, "meson-logs", logbase + ext))
+        except OSError:
+            pass
+    with open(caselog, "w"):
+        pass
+    env = dict(os.environ, PTXN_TEST_SCALE=repr(scale), PTXN_CASE_LOG=caselog)
+    nproc = ["--num-processes", str(args.jobs)] if args.jobs else []
+    off = os.path.getsize(log)
+    rc = mx.step(["meson", "test", "-C", bdir, "--no-rebuild", "--logbase", logbase,
+                  "--print-errorlogs"] + nproc + (runnable or []), log, env=env)
+    if os.path.exists(os.path.join(bdir, "meson-logs", logbase + ".json")):
+        res["tested"] = True
+    else:
+        text = read_from(log, off)
+        res["target_failure"] = ("test", "meson test failed (exit %d): %s"
+                                 % (rc, first_error_line(text)), tail(text))
+    return res
+
+
+def collect(bdir, logbase, caselog, run):
+    """Everything a run left in bdir -> (cases, warnings)."""
+    execs, junit, warnings = [], [], []
+    target_failure = run["target_failure"]
+    jlog = os.path.join(bdir, "meson-logs", logbase + ".json")
+    xlog = os.path.join(bdir, "meson-logs", logbase + ".junit.xml")
+    if run["tested"] and os.path.exists(jlog):
+        try:
+            execs = read_meson_json_log(jlog)
+            junit = read_junit(xlog) if os.path.exists(xlog) else []
+        except (OSError, ValueError, ET.ParseError) as e:
+            target_failure = target_failure or ("test", "cannot read Meson's logs: %s" % e, None)
+    records, w = read_case_log(caselog) if run["tested"] else ([], [])
+    warnings += w
+    cases, w = build_cases(execs, junit, records, run["build_failures"], target_failure)
+    return cases, warnings + w
+
+
+def run_one(mx, t, args, scale, k, n):
+    bdir = os.path.join(mx.BUILD, t.name)
+    caselog = os.path.join(bdir, "case-log.jsonl")
+    progress = Progress(k, n, t.name)
+    t0 = time.monotonic()
+    try:
+        if t.kind in ("native", "cross"):
+            run = run_meson_target(mx, t, args, scale, progress, caselog)
+        else:
+            run = run_other_target(mx, t, args, scale, progress, caselog)
+        progress.set("report")
+        cases, warnings = collect(bdir, "testlog-" + t.name, caselog, run)
+    except BaseException:
+        progress.done("[%d/%d] %s: interrupted" % (k, n, t.name))
+        raise
+    meta = target_meta(t, bdir, scale, time.monotonic() - t0, args.quick)
+    rep = target_report(meta, cases, warnings,
+                        run["target_failure"][0] if run["target_failure"] else None)
+    tt = rep["totals"]
+    progress.done("[%d/%d] %-16s %s  %d/%d cases, %s transactions  %s%s" % (
+        k, n, t.name, "pass" if rep["status"] == "pass" else "FAIL", tt["passed"], tt["cases"],
+        human(tt["transactions"]), duration(rep["seconds"]),
+        "\n        " + rep["message"][:200] if rep["message"] else ""))
+    return rep
+
+
+def run_other_target(mx, t, args, scale, progress, caselog):
+    """A kind of target this file does not know (added by another issue): run it the way
+    ./matrix test does, with PTXN_CASE_LOG set, then read whatever Meson logs it left."""
+    progress.set("run (./matrix test's way)")
+    progress.hold()
+    bdir = os.path.join(mx.BUILD, t.name)
+    os.makedirs(bdir, exist_ok=True)
+    with open(caselog, "w"):
+        pass
+    old = os.environ.get("PTXN_CASE_LOG")
+    os.environ["PTXN_CASE_LOG"] = caselog
+    try:
+        r = mx.run_target(t, args, scale)
+    finally:
+        if old is None:
+            os.environ.pop("PTXN_CASE_LOG", None)
+        else:
+            os.environ["PTXN_CASE_LOG"] = old
+    run = {"build_failures": [], "target_failure": None, "tested": True}
+    if r.status in ("setup failed", "build failed"):
+        _, out = r.failures[0] if r.failures else (r.status, "")
+        run["target_failure"] = (r.status.split()[0], "%s: %s" % (r.status, first_error_line(out)),
+                                 out or None)
+        run["tested"] = False
+    return run
+
+
+def run_report(mx, args, argv):
+    """`./matrix report`: mx is the ./matrix module, args its parsed options."""
+    targets = mx.select_targets(args.target)
+    if not args.no_setup and mx.missing_items():
+        mx.cmd_setup()
+    outdir = os.path.abspath(args.out or os.path.join(ROOT, "reports"))
+    os.makedirs(outdir, exist_ok=True)
+    load_schema()  # fail early if the schema is unreadable
+    info = {"generated": now_iso(), "ptxn_version": ptxn_version(), "git": git_state(),
+            "host": host_info(), "command": " ".join(["./matrix"] + list(argv)),
+            "quick": bool(args.quick)}
+    t0 = time.monotonic()
+    reports = []
+    for k, t in enumerate(targets, 1):
+        # as ./matrix test sizes them; its qemu-system rows (kind "system") do not take
+        # QEMU_SCALE
+        scale = args.scale * (mx.QEMU_SCALE if t.under_qemu and t.kind in ("native", "cross")
+                              else 1.0)
+        if args.quick:
+            scale *= mx.QUICK_SCALE
+        rep = run_one(mx, t, args, scale, k, len(targets))
+        info["generated"] = now_iso()
+        write_target(outdir, rep, info)
+        reports.append(rep)
+    info["generated"] = now_iso()
+    m = matrix_report(reports, info)
+    write_matrix(outdir, m)
+    tt = m["totals"]
+    rel = os.path.relpath(outdir, os.getcwd())
+    mx.say("\n" + terminal_matrix(m))
+    mx.say("\n%d target%s in %s; reports: %s/matrix.html, matrix.md, matrix.json and "
+           "<target>.json/.md" % (len(reports), "" if len(reports) == 1 else "s",
+                                  duration(time.monotonic() - t0), rel))
+    mx.say("%d passed, %d failed" % (tt["passed"], tt["failed"]))
+    return 0 if m["status"] == "pass" else 1
+
+
+def rerender(path_in, outdir):
+    """Re-render the .md and .html files from an existing matrix.json (no test run)."""
+    with open(path_in) as f:
+        m = json.load(f)
+    check(m)
+    for t in m["targets"]:
+        single = dict(m, targets=[t], totals=totals(t["cases"]), status=t["status"])
+        write_text(os.path.join(outdir, t["name"] + ".md"), md_target(t, single))
+    write_matrix(outdir, m)
