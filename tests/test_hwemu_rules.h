@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/test_hwemu_rules.h - what the hwemu rule tests share (tests/test_hwemu_rules.c,
+ * the rules every format shares, and tests/test_hwemu_rules_<format>.c, one format's
+ * rules, linked into one program per format): the portable protection shorthands, a few
+ * helpers, and the hook by which the format's file adds its tests to the "arch" test case.
+ */
+#ifndef PTXN_TESTS_TEST_HWEMU_RULES_H
+#define PTXN_TESTS_TEST_HWEMU_RULES_H
+
+#include "test_hwemu_util.h"
+
+#define R PTXN_PROT_READ
+#define W PTXN_PROT_WRITE
+#define X PTXN_PROT_EXEC
+#define U PTXN_PROT_USER
+
+/* Count ledger entries of an agent at a slot, optionally of one kind. */
+static __attribute__((unused)) unsigned ledger_at(const struct ptxn_hwemu_agent *a, const struct ptxn_hwemu *hw,
+			  const ptxn_pte_t *slot, int kind)
+{
+	uint64_t pa = ptxn_hwemu_slot_pa(hw, slot);
+	unsigned n = 0;
+	size_t i;
+
+	for (i = 0; i < a->nledger; i++)
+		if (a->ledger[i].slot == pa && (kind < 0 || a->ledger[i].kind == (unsigned)kind))
+			n++;
+	return n;
+}
+
+static __attribute__((unused)) ptxn_pte_t upper(struct ptxn_hwemu *hw, uint64_t va, unsigned level)
+{
+	ptxn_pte_t *slot = ptxn_hwemu_as_slot(&hw->as, va, level, false);
+
+	ck_assert_ptr_nonnull(slot);
+	return ptxn_ptep_get(slot);
+}
+
+static __attribute__((unused)) ptxn_pte_t mk_wrprotect(ptxn_pte_t old, void *arg)
+{
+	(void)arg;
+	return ptxn_pte_wrprotect(old);
+}
+
+/* A logged plain store (single-threaded tests only: not safe against a running MMU). */
+static __attribute__((unused)) void logged_store(struct ptxn_hwemu *hw, uint64_t va, ptxn_pte_t *slot,
+						 ptxn_pte_t pte)
+{
+	struct ptxn_hwemu_txn t;
+
+	memset(&t, 0, sizeof(t));
+	t.slot = ptxn_hwemu_slot_pa(hw, slot);
+	t.va = va;
+	t.nr = 1;
+	t.t_start = ptxn_hwemu_ticket(hw);
+	t.old = hw_val(slot);
+	t.t_started = ptxn_hwemu_ticket(hw);
+	t.new_pte = ptxn_pte_val(pte);
+	ptxn_set_pte(slot, pte);
+	t.t_commit = ptxn_hwemu_ticket(hw);
+	ptxn_hwemu_log(hw, &t);
+}
+
+/*
+ * Defined by the format's own file (tests/test_hwemu_rules_<format>.c, chosen by
+ * tests/meson.build): adds that format's rule tests to the "arch" test case.
+ */
+void hwemu_rules_arch_tests(TCase *arch);
+
+#endif /* PTXN_TESTS_TEST_HWEMU_RULES_H */

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: MIT
+/*
+ * hwemu rule tests: the ARM64 rules (tests/test_hwemu_rules.c has the rules every
+ * format shares, the suite and main; docs/hwemu.md names the manual section of every
+ * rule). Linked only into the PTXN_FORMAT_ARM64 program (tests/meson.build).
+ */
+#include "test_hwemu_rules.h"
+
+#if !defined(PTXN_FORMAT_ARM64)
+#error "tests/test_hwemu_rules_arm64.c is built for PTXN_FORMAT_ARM64 only"
+#endif
+
+/* ================================== ARM64 ===================================== */
+
+/*
+ * The four TCR_EL1.{HA,HD} combinations: AF by hardware only with HA, dirty (AP[2]
+ * cleared) only with HA and HD on a DBM=1 entry; otherwise Access-flag or permission
+ * faults, which a fault handler resolves with ptxn_ptep_mark_accessed.
+ */
+START_TEST(test_arm64_ha_hd_combinations)
+{
+	unsigned combo;
+
+	for (combo = 0; combo < 4; combo++) {
+		bool ha = combo & 1, hd = combo & 2;
+		unsigned flags = (ha ? PTXN_MMU_ARM64_HA : 0) | (hd ? PTXN_MMU_ARM64_HD : 0);
+		struct ptxn_hwemu *hw = hw_machine(flags, 1, R | W | U);
+		struct ptxn_hwemu_agent *a = hw_raw_agent(hw, 0);
+		ptxn_pte_t *leaf = hw_leaf(hw, HW_VA);
+		ptxn_pteval_t v0 = hw_val(leaf);
+		struct ptxn_hwemu_report r;
+		struct ptxn_mmu_walk w;
+
+		ck_assert(v0 & PTXN_ARM64_DBM);
+		ck_assert(v0 & PTXN_ARM64_RDONLY); /* writable-clean */
+		ck_assert(!(v0 & PTXN_ARM64_AF));
+		ptxn_hwemu_check_begin(hw);
+		if (ha) {
+			ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_READ, true, NULL),
+					  PTXN_MMU_OK);
+			ck_assert_uint_eq(hw_val(leaf), v0 | PTXN_ARM64_AF);
+		} else {
+			ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_READ, true, &w),
+					  PTXN_MMU_FAULT_ACCESS_FLAG);
+			ck_assert_uint_eq(hw_val(leaf), v0);
+			ck_assert(ptxn_hwemu_resolve(a, w.leaf, HW_VA, w.level, false));
+			ck_assert_uint_eq(hw_val(leaf), v0 | PTXN_ARM64_AF);
+			ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_READ, true, NULL),
+					  PTXN_MMU_OK);
+		}
+		if (ha && hd) {
+			ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_WRITE, true, NULL),
+					  PTXN_MMU_OK);
+		} else {
+			ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_WRITE, true, &w),
+					  PTXN_MMU_FAULT_DIRTY);
+			ck_assert_uint_eq(hw_val(leaf), v0 | PTXN_ARM64_AF);
+			ck_assert(ptxn_hwemu_resolve(a, w.leaf, HW_VA, w.level, true));
+			ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_WRITE, true, NULL),
+					  PTXN_MMU_OK);
+		}
+		ck_assert_uint_eq(hw_val(leaf), (v0 | PTXN_ARM64_AF) & ~PTXN_ARM64_RDONLY);
+		ck_assert(ptxn_pte_dirty(ptxn_ptep_get(leaf)));
+		ck_assert(ptxn_hwemu_check(hw, &r));
+		ck_assert_uint_eq(r.hw_updates + r.sw_updates, ha && hd ? 2 : ha ? 2 : 2);
+		ck_assert_uint_eq(r.sw_updates, ha && hd ? 0 : ha ? 1 : 2);
+		ptxn_hwemu_destroy(hw);
+	}
+}
+END_TEST
+
+/* A permission fault sets nothing: with HA=1, HD=0 a write to a fresh clean entry leaves AF=0. */
+START_TEST(test_arm64_no_update_on_fault)
+{
+	struct ptxn_hwemu *hw = hw_machine(PTXN_MMU_ARM64_HA, 2, R | W | U);
+	struct ptxn_hwemu_agent *a = hw_raw_agent(hw, 0);
+	ptxn_pte_t *leaf = hw_leaf(hw, HW_VA);
+	ptxn_pteval_t v0 = hw_val(leaf);
+
+	ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_WRITE, true, NULL),
+			  PTXN_MMU_FAULT_DIRTY);
+	ck_assert_uint_eq(hw_val(leaf), v0);
+	/* Invalid entry: translation fault, no update. */
+	ptxn_pte_clear(leaf);
+	ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_READ, true, NULL),
+			  PTXN_MMU_FAULT_NOT_PRESENT);
+	ck_assert_uint_eq(hw_val(leaf), 0);
+	/* EL0 has no access to a kernel page: permission fault, AF stays clear. */
+	ck_assert_uint_ne(ptxn_hwemu_map(hw, HW_VA + 0x10000, 1, ptxn_prot(R | W), 0), 0);
+	ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA + 0x10000, PTXN_MMU_READ, true, NULL),
+			  PTXN_MMU_FAULT_USER);
+	ck_assert(!(hw_val(hw_leaf(hw, HW_VA + 0x10000)) & PTXN_ARM64_AF));
+	ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA + 0x10000, PTXN_MMU_EXEC, false, NULL),
+			  PTXN_MMU_FAULT_EXEC);
+	ptxn_hwemu_destroy(hw);
+}
+END_TEST
+
+/* DBM=0 (read-only): no dirty update even with HA+HD; a permission fault. */
+START_TEST(test_arm64_readonly_dbm0)
+{
+	struct ptxn_hwemu *hw = hw_machine(PTXN_MMU_ARM64_HA | PTXN_MMU_ARM64_HD, 1, R | U);
+	struct ptxn_hwemu_agent *a = hw_raw_agent(hw, 0);
+	ptxn_pte_t *leaf = hw_leaf(hw, HW_VA);
+	ptxn_pteval_t v0 = hw_val(leaf);
+
+	ck_assert(!(v0 & PTXN_ARM64_DBM));
+	ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_WRITE, true, NULL),
+			  PTXN_MMU_FAULT_WRITE);
+	ck_assert_uint_eq(hw_val(leaf), v0);
+	ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_READ, true, NULL), PTXN_MMU_OK);
+	ck_assert_uint_eq(hw_val(leaf), v0 | PTXN_ARM64_AF);
+	ptxn_hwemu_destroy(hw);
+}
+END_TEST
+
+/*
+ * The dirty update acts on the descriptor as it is in memory: a clean writable cached
+ * translation cannot dirty an entry software has since made read-only (DBM=0).
+ */
+START_TEST(test_arm64_dirty_update_in_memory)
+{
+	struct ptxn_hwemu *hw = hw_machine(PTXN_MMU_ARM64_HA | PTXN_MMU_ARM64_HD, 1, R | W | U);
+	struct ptxn_hwemu_agent *a = hw_raw_agent(hw, 0);
+	ptxn_pte_t *leaf = hw_leaf(hw, HW_VA);
+	struct ptxn_hwemu_report r;
+	ptxn_mm_t mm;
+
+	ptxn_mm_init(&mm);
+	ptxn_hwemu_attach_mm(hw, &mm);
+	ptxn_hwemu_check_begin(hw);
+	ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_READ, true, NULL), PTXN_MMU_OK);
+	hw_txn(hw, &mm, HW_VA, 1, mk_wrprotect, NULL, false); /* not flushed */
+	ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_WRITE, true, NULL),
+			  PTXN_MMU_FAULT_WRITE);
+	ck_assert(!ptxn_pte_dirty(ptxn_ptep_get(leaf)));
+	ck_assert(ptxn_hwemu_check(hw, &r));
+	ptxn_hwemu_destroy(hw);
+}
+END_TEST
+
+/* A 2 MiB block descriptor (bits[1:0] = 0b01 at level 2) gets AF and AP[2] cleared. */
+START_TEST(test_arm64_block_descriptor)
+{
+	struct ptxn_hwemu *hw = hw_machine(PTXN_MMU_ARM64_HA | PTXN_MMU_ARM64_HD, 0, 0);
+	struct ptxn_hwemu_agent *a = hw_raw_agent(hw, 0);
+	unsigned level = 9;
+	ptxn_pte_t *leaf;
+
+	ck_assert_uint_ne(ptxn_hwemu_map(hw, HW_VA, 512, ptxn_prot(R | W | U), PTXN_HWEMU_MAP_LARGE), 0);
+	leaf = ptxn_hwemu_lookup(hw, HW_VA, &level);
+	ck_assert_uint_eq(level, 1);
+	ck_assert_uint_eq(hw_val(leaf) & 3, 1);
+	ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA + 0x100000, PTXN_MMU_WRITE, true, NULL),
+			  PTXN_MMU_OK);
+	ck_assert(hw_val(leaf) & PTXN_ARM64_AF);
+	ck_assert(!(hw_val(leaf) & PTXN_ARM64_RDONLY));
+	/* The table descriptors above have no AF (no FEAT_HAFT) and are not written. */
+	ck_assert_uint_eq(ptxn_pte_val(upper(hw, HW_VA, 2)) & ~PTXN_ARM64_OA_MASK, 3);
+	ptxn_hwemu_destroy(hw);
+}
+END_TEST
+
+/* Hierarchical APTable[1]: a table descriptor can forbid writes below it, DBM or not. */
+START_TEST(test_arm64_aptable)
+{
+	struct ptxn_hwemu *hw = hw_machine(PTXN_MMU_ARM64_HA | PTXN_MMU_ARM64_HD, 1, R | W | U);
+	struct ptxn_hwemu_agent *a = hw_raw_agent(hw, 0);
+	ptxn_pte_t *pmd = ptxn_hwemu_as_slot(&hw->as, HW_VA, 1, false);
+
+	ptxn_set_pte(pmd, ptxn_make_pte(hw_val(pmd) | PTXN_ARM64_APTABLE_RO));
+	ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_WRITE, true, NULL),
+			  PTXN_MMU_FAULT_WRITE);
+	ck_assert(!ptxn_pte_dirty(ptxn_ptep_get(hw_leaf(hw, HW_VA))));
+	ptxn_hwemu_destroy(hw);
+}
+END_TEST
+
+/* Called by rules_suite() (tests/test_hwemu_rules.c); this order is the TAP order. */
+void hwemu_rules_arch_tests(TCase *arch)
+{
+	tcase_add_test(arch, test_arm64_ha_hd_combinations);
+	tcase_add_test(arch, test_arm64_no_update_on_fault);
+	tcase_add_test(arch, test_arm64_readonly_dbm0);
+	tcase_add_test(arch, test_arm64_dirty_update_in_memory);
+	tcase_add_test(arch, test_arm64_block_descriptor);
+	tcase_add_test(arch, test_arm64_aptable);
+}
