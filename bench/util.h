@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bench/util.h - the plumbing of bench/compare.c: the markers an outside instruction
+ * counter looks for, a clock, a random generator, a median and option parsing. Included
+ * by compare.c only.
+ */
+#ifndef BENCH_UTIL_H
+#define BENCH_UTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__has_include)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define BENCH_CALLGRIND 1
+#endif
+#endif
+#ifndef BENCH_CALLGRIND
+#define BENCH_CALLGRIND 0
+#define CALLGRIND_TOGGLE_COLLECT
+#define CALLGRIND_DUMP_STATS_AT(s) ((void)(s))
+#endif
+
+#ifndef BENCH_NOINLINE
+#if defined(__clang__)
+#define BENCH_NOINLINE __attribute__((noinline))
+#else
+#define BENCH_NOINLINE __attribute__((noinline, noclone)) /* one symbol per marker */
+#endif
+#endif
+
+/* ---- markers for an outside instruction counter (count mode) ------------------------ */
+
+/* Named functions the qemu log shows by name; Callgrind is driven by client requests. */
+BENCH_NOINLINE void bench_mark_begin(unsigned id);
+BENCH_NOINLINE void bench_mark_end(unsigned id);
+
+BENCH_NOINLINE void bench_mark_begin(unsigned id)
+{
+	__asm__ __volatile__("" : : "r"(id) : "memory");
+	CALLGRIND_TOGGLE_COLLECT;
+}
+
+BENCH_NOINLINE void bench_mark_end(unsigned id)
+{
+	char label[32];
+
+	CALLGRIND_TOGGLE_COLLECT;
+	snprintf(label, sizeof(label), "bench-mark-%u", id);
+	CALLGRIND_DUMP_STATS_AT(label);
+	__asm__ __volatile__("" : : "r"(id) : "memory");
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t rng_next(uint64_t *x)
+{
+	uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+/* ---- statistics --------------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median_of(double *v, unsigned n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	if (!n)
+		return 0;
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* ---- options ------------------------------------------------------------------------ */
+
+static unsigned parse_list_u(const char *arg, unsigned *out, unsigned max)
+{
+	unsigned n = 0;
+	char *p = (char *)arg;
+
+	while (*p && n < max) {
+		out[n++] = (unsigned)strtoul(p, &p, 0);
+		if (*p == ',')
+			p++;
+		else if (*p)
+			return 0;
+	}
+	return n;
+}
+
+static unsigned parse_list_d(const char *arg, double *out, unsigned max)
+{
+	unsigned n = 0;
+	char *p = (char *)arg;
+
+	while (*p && n < max) {
+		out[n++] = strtod(p, &p);
+		if (*p == ',')
+			p++;
+		else if (*p)
+			return 0;
+	}
+	return n;
+}
+
+static bool in_csv(const char *csv, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p = csv;
+
+	if (!csv)
+		return true;
+	while ((p = strstr(p, name)) != NULL) {
+		if ((p == csv || p[-1] == ',') && (p[len] == ',' || p[len] == '\0'))
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+#endif /* BENCH_UTIL_H */

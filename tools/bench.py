@@ -1,0 +1,483 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""ptxn benchmarks side by side (issue #8, docs/bench.md): `./matrix bench [options]`.
+
+Builds bench/compare.c and bench/paravirt.c for one target, runs them and writes one JSON
+report with a row per (scenario, contender, entries, quiescent share), every ratio taken
+inside one run of one binary:
+
+  native (no --target, or a target that runs on the host):
+      compare, timed     ns per entry (median, min, max over samples), spurious faults
+      compare --count    under `valgrind --tool=callgrind`: instructions per entry (no-hw)
+      paravirt           xen-pv rows: ns and traps (hypercalls) per entry per trap cost
+  --target NAME run under qemu-user:
+      compare --count    under `qemu-<arch>-static -singlestep -d exec,nochain`: every
+                         executed guest instruction is one log line; the lines between the
+                         bench_mark_begin and bench_mark_end markers are counted. No
+                         times (emulated time says nothing about the real CPU).
+
+options:
+  -t, --target NAME    a ./matrix target (default: x86_64-gcc, the host's GCC)
+  --quick              CI size: fewer samples, fewer sizes counted, paravirt to 4,096
+  --sizes N,N          entries per mprotect (default 512,16384,262144)
+  --shares Q,Q         quiescent shares (default 0,0.5,1)
+  --contenders C,C     only these (bench/compare --list); broken-skip is a hidden,
+                       deliberately wrong one that must make the run fail
+  --samples K          samples per cell (default: by size)
+  --no-count           no instruction counts; --no-paravirt: no xen-pv rows
+  --no-plot            no gnuplot PNG
+  --out FILE           default reports/bench.json (reports/bench-<target>.json with -t)
+Exit status: 0, or 1 when a contender left a wrong entry or a step failed.
+"""
+
+import argparse
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPORTS = os.path.join(ROOT, "reports")
+FIELDS = ["scenario", "contender", "entries", "quiescent_share", "ns_per_entry",
+          "ns_per_entry_min", "ns_per_entry_max", "instructions_per_entry",
+          "traps_per_entry", "spurious_faults_per_entry", "ratio_vs_linux_clear",
+          "ratio_vs_unsafe_rmw", "ratio_basis"]
+# The plot's lines: the peers, ptxn's default and batched rows, the two limits.
+PLOTTED = ["linux-clear", "freebsd-cas", "ptxn-auto", "ptxn-auto-ptes", "ptxn-merge-ptes",
+           "unsafe-rmw", "memory-bound"]
+# paravirt.c's modes as contenders: the generic Linux path in a PV guest traps on the
+# exchange and on the store; Xen PV's own path is one MMU_PT_UPDATE_PRESERVE_AD per entry,
+# batched 32 to a multicall under lazy MMU mode.
+PV_NAMES = {"native": "native-merge", "clear": "linux-clear", "merge": "xen-pv-unbatched",
+            "lazy32": "xen-pv", "lazy512": "xen-pv-lazy512"}
+PV_COSTS = "0,1000"
+
+
+def say(msg):
+    print(msg, flush=True)
+
+
+class BenchError(Exception):
+    pass
+
+
+# ------------------------------------------------------------------------ build
+
+
+def machine_file(name):
+    """The compiler, flags and exe_wrapper of cross-files/<name>.ini (Meson machine-file
+    syntax: values are Python-like literals, [constants] may be referred to by name)."""
+    path = os.path.join(ROOT, "cross-files", name + ".ini")
+    consts, out, section = {}, {}, None
+    with open(path) as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            m = re.match(r"^\[(.*)\]$", line)
+            if m:
+                section = m.group(1)
+                continue
+            m = re.match(r"^([\w-]+)\s*=\s*(.+)$", line)
+            if not m:
+                continue
+            try:
+                value = eval(m.group(2), {"__builtins__": {}, "true": True, "false": False},
+                             dict(consts))  # literals and constant names only
+            except Exception:
+                continue
+            if section == "constants":
+                consts[m.group(1)] = value
+            elif section in ("binaries", "built-in options"):
+                out[m.group(1)] = value
+    as_list = lambda v: [v] if isinstance(v, str) else list(v or [])
+    return {"c": as_list(out.get("c", "cc")), "c_args": as_list(out.get("c_args")),
+            "c_link_args": as_list(out.get("c_link_args")),
+            "exe_wrapper": as_list(out.get("exe_wrapper"))}
+
+
+def build(target, bdir):
+    """Compile compare and paravirt for target into bdir; returns (compare, paravirt, wrapper)."""
+    mf = machine_file(target)
+    os.makedirs(bdir, exist_ok=True)
+    flags = ["-O2", "-Wall", "-Wextra", "-pthread", "-I" + os.path.join(ROOT, "include")]
+    flags += mf["c_args"] + [a for a in mf["c_link_args"] if a not in mf["c_args"]]
+    if mf["exe_wrapper"] and "-static" not in flags:
+        flags.append("-static")  # no loader under qemu; the exec log names our symbols
+    outs = []
+    for prog in ("compare", "paravirt"):
+        out = os.path.join(bdir, prog)
+        cmd = mf["c"] + flags + [os.path.join(ROOT, "bench", prog + ".c"), "-o", out]
+        res = subprocess.run(cmd, capture_output=True, text=True)
+        if res.returncode:
+            raise BenchError("build failed: %s\n%s" % (" ".join(cmd), res.stderr[-3000:]))
+        outs.append(out)
+    return outs[0], outs[1], mf["exe_wrapper"]
+
+
+# ------------------------------------------------------------------------ runs
+
+
+def read_jsonl(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def run_checked(cmd, what, **kw):
+    res = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if res.returncode:
+        raise BenchError("%s failed (exit %d): %s\n%s%s" % (
+            what, res.returncode, " ".join(cmd), res.stdout[-2000:], res.stderr[-3000:]))
+    return res.stdout
+
+
+def compare_args(a):
+    args = ["--sizes", a.sizes, "--shares", a.shares]
+    if a.contenders:
+        args += ["--contenders", a.contenders]
+    if a.samples:
+        args += ["--samples", str(a.samples)]
+    if a.quick:
+        args.append("--quick")
+    return args
+
+
+def run_timed(compare, a, tmp):
+    path = os.path.join(tmp, "timed.jsonl")
+    out = run_checked([compare, "--json", path] + compare_args(a), "bench-compare (timed)")
+    lines = read_jsonl(path)
+    return [r for r in lines if r.get("kind") == "timed"], lines[0], out
+
+
+def marks_to_counts(marks, per_mark):
+    """{(contender, entries, share): instructions per entry change} from each direction's
+    count; a cell needs both of its directions."""
+    acc = {}
+    for m in marks:
+        if m["mark"] not in per_mark:
+            raise BenchError("no instruction count for mark %d" % m["mark"])
+        key = (m["contender"], m["entries"], m["quiescent_share"])
+        acc.setdefault(key, []).append(per_mark[m["mark"]])
+    return {k: sum(v) / (2.0 * k[1]) for k, v in acc.items() if len(v) == 2}
+
+
+def count_args(a):
+    sizes = a.count_sizes or a.sizes
+    args = ["--count", "--scenarios", "no-hw", "--sizes", sizes, "--shares", a.shares]
+    if a.contenders:
+        args += ["--contenders", a.contenders]
+    return args
+
+
+def run_callgrind(compare, a, tmp):
+    if not shutil.which("valgrind"):
+        raise BenchError("valgrind is not installed (./matrix setup installs it)")
+    marks_path = os.path.join(tmp, "marks.jsonl")
+    out = os.path.join(tmp, "cg.out")
+    run_checked(["valgrind", "--tool=callgrind", "--collect-atstart=no",
+                 "--callgrind-out-file=" + out, compare, "--json", marks_path] + count_args(a),
+                "bench-compare under callgrind")
+    per_mark = {}
+    for name in os.listdir(tmp):
+        if not name.startswith("cg.out"):
+            continue
+        with open(os.path.join(tmp, name)) as f:
+            text = f.read()
+        m = re.search(r"^desc: Trigger: Client Request: bench-mark-(\d+)$", text, re.M)
+        s = re.search(r"^summary:\s+(\d+)", text, re.M)
+        if m and s:
+            per_mark[int(m.group(1))] = int(s.group(1))
+    marks = [r for r in read_jsonl(marks_path) if r.get("kind") == "mark"]
+    return marks_to_counts(marks, per_mark)
+
+
+def count_exec_log(stream):
+    """Instructions executed between each bench_mark_begin and the next bench_mark_end,
+    from a `-singlestep -d exec,nochain` log (one line per guest instruction, the symbol
+    last). The markers' own instructions are not counted."""
+    counts, inside, n, mark = {}, False, 0, 0
+    for line in stream:
+        sym = line.rsplit(None, 1)[-1] if line.startswith("Trace") else ""
+        if sym == "bench_mark_begin":
+            inside, n = True, 0
+        elif sym == "bench_mark_end":
+            if inside:
+                counts[mark] = n
+                mark += 1
+            inside = False
+        elif inside and sym:
+            n += 1
+    return counts
+
+
+def run_qemu_count(compare, wrapper, a, tmp):
+    """compare --count under qemu-user, its exec log streamed through a FIFO (the log of a
+    full count is gigabytes; it is never written to disk)."""
+    marks_path = os.path.join(tmp, "marks.jsonl")
+    fifo = os.path.join(tmp, "exec.fifo")
+    os.mkfifo(fifo)
+    cmd = wrapper + ["-singlestep", "-d", "exec,nochain", "-D", fifo, compare,
+                     "--json", marks_path] + count_args(a)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with open(fifo, errors="replace") as f:
+        per_mark = count_exec_log(f)
+    out, err = proc.communicate()
+    if proc.returncode:
+        raise BenchError("bench-compare under qemu failed (exit %d): %s\n%s" % (
+            proc.returncode, " ".join(cmd), err[-3000:]))
+    marks = [r for r in read_jsonl(marks_path) if r.get("kind") == "mark"]
+    return marks_to_counts(marks, per_mark)
+
+
+def run_paravirt(paravirt, a, tmp):
+    path = os.path.join(tmp, "paravirt.jsonl")
+    args = [paravirt, "--json", path, "--costs", PV_COSTS]
+    if a.quick:
+        args.append("--quick")
+    run_checked(args, "bench-paravirt")
+    rows = []
+    for r in read_jsonl(path):
+        rows.append({
+            "scenario": "paravirt-%dns" % r["trap_ns"], "contender": PV_NAMES[r["mode"]],
+            "entries": r["entries"], "quiescent_share": 0.0,
+            "ns_per_entry": r["median_ns_per_entry"], "ns_per_entry_min": r["ns_per_entry"],
+            "ns_per_entry_max": None, "instructions_per_entry": None,
+            "traps_per_entry": r["traps_per_entry"], "spurious_faults_per_entry": None})
+    return rows
+
+
+# ------------------------------------------------------------------------ rows
+
+
+def assemble(timed, counts, pv_rows):
+    """One row per cell and contender; ratios inside the cell (same run, same tables)."""
+    rows = []
+    for r in timed:
+        rows.append({
+            "scenario": r["scenario"], "contender": r["contender"], "entries": r["entries"],
+            "quiescent_share": float(r["quiescent_share"]), "ns_per_entry": r["ns_per_entry"],
+            "ns_per_entry_min": r["ns_min"], "ns_per_entry_max": r["ns_max"],
+            "instructions_per_entry": None, "traps_per_entry": None,
+            "spurious_faults_per_entry": r.get("spurious_faults_per_entry", 0.0)})
+    seen = {(r["contender"], r["entries"], r["quiescent_share"]) for r in rows
+            if r["scenario"] == "no-hw"}
+    for row in rows:
+        if row["scenario"] == "no-hw":
+            row["instructions_per_entry"] = counts.get(
+                (row["contender"], row["entries"], row["quiescent_share"]))
+    counted_only = []
+    for (contender, n, q), ipe in counts.items():  # in the program's order
+        if (contender, n, float(q)) not in seen:  # counted only (qemu, or sizes not timed)
+            counted_only.append({
+                "scenario": "no-hw", "contender": contender, "entries": n,
+                "quiescent_share": float(q), "ns_per_entry": None, "ns_per_entry_min": None,
+                "ns_per_entry_max": None, "instructions_per_entry": ipe,
+                "traps_per_entry": None, "spurious_faults_per_entry": 0.0})
+    rows += sorted(counted_only, key=lambda r: (r["entries"], r["quiescent_share"]))
+    rows += pv_rows
+    cells = {}
+    for row in rows:
+        cells.setdefault((row["scenario"], row["entries"], row["quiescent_share"]), {})[
+            row["contender"]] = row
+    for row in rows:
+        peers = cells[(row["scenario"], row["entries"], row["quiescent_share"])]
+        basis = "ns_per_entry" if row["ns_per_entry"] is not None else "instructions_per_entry"
+        row["ratio_basis"] = basis if row[basis] is not None else None
+        for peer, field in (("linux-clear", "ratio_vs_linux_clear"),
+                            ("unsafe-rmw", "ratio_vs_unsafe_rmw")):
+            p = peers.get(peer)
+            ok = basis and p is not None and row[basis] is not None and p.get(basis)
+            row[field] = round(row[basis] / p[basis], 4) if ok else None
+    return [{k: row.get(k) for k in FIELDS} for row in rows]
+
+
+def fmt(v, spec="%.2f"):
+    return "-" if v is None else spec % v
+
+
+def print_table(rows):
+    w = max(len(r["contender"]) for r in rows) if rows else 10
+    last = None
+    for r in rows:
+        cell = (r["scenario"], r["entries"], r["quiescent_share"])
+        if cell != last:
+            say("\n%s, %d entries, %d%% quiescent" % (cell[0], cell[1], round(cell[2] * 100)))
+            say("  %-*s %9s %9s %9s %8s %7s %9s %7s %7s" % (
+                w, "contender", "ns/entry", "min", "max", "instr", "traps", "spurious",
+                "/linux", "/unsafe"))
+            last = cell
+        say("  %-*s %9s %9s %9s %8s %7s %9s %7s %7s" % (
+            w, r["contender"], fmt(r["ns_per_entry"]), fmt(r["ns_per_entry_min"]),
+            fmt(r["ns_per_entry_max"]), fmt(r["instructions_per_entry"], "%.1f"),
+            fmt(r["traps_per_entry"], "%.3f"), fmt(r["spurious_faults_per_entry"], "%.1e"),
+            fmt(r["ratio_vs_linux_clear"]), fmt(r["ratio_vs_unsafe_rmw"])))
+
+
+def targets_summary(rows):
+    """The issue's targets, met or missed, from this run's rows."""
+    def get(sc, c, n, q):
+        for r in rows:
+            if (r["scenario"], r["contender"], r["entries"], r["quiescent_share"]) == (sc, c, n, q):
+                return r
+        return None
+    lines = []
+    big = max((r["entries"] for r in rows if r["scenario"] == "no-hw"), default=0)
+    a50, a100 = get("no-hw", "ptxn-auto", big, 0.5), get("no-hw", "ptxn-auto", big, 1.0)
+    if a50 and a50["ratio_basis"] != "ns_per_entry":
+        a50 = a100 = None  # the time targets are about time (instructions: docs/bench.md)
+    if a50 and a50["ratio_vs_linux_clear"]:
+        s = 1 / a50["ratio_vs_linux_clear"]
+        lines.append("ptxn-auto vs linux-clear, no-hw, 50%%, %d entries: %.2fx faster "
+                     "(target 1.5x: %s)" % (big, s, "met" if s >= 1.5 else "MISSED"))
+    if a100 and a100["ratio_vs_unsafe_rmw"]:
+        s = a100["ratio_vs_unsafe_rmw"]
+        lines.append("ptxn-auto vs unsafe-rmw, no-hw, 100%%, %d entries: %.2fx "
+                     "(target within 1.5x: %s)" % (big, s, "met" if s <= 1.5 else "MISSED"))
+    pv = [r for r in rows if r["scenario"] == "paravirt-1000ns"]
+    if pv:
+        n = max(r["entries"] for r in pv)
+        unb, bat = get("paravirt-1000ns", "xen-pv-unbatched", n, 0.0), get(
+            "paravirt-1000ns", "xen-pv", n, 0.0)
+        if unb and bat and bat["traps_per_entry"]:
+            t = unb["traps_per_entry"] / bat["traps_per_entry"]
+            s = unb["ns_per_entry"] / bat["ns_per_entry"]
+            lines.append("xen-pv (batch 32) vs unbatched at 1 us per trap, %d entries: "
+                         "%.1fx fewer traps (target 64x: %s), %.1fx faster (target 20x: %s)"
+                         % (n, t, "met" if t >= 64 else "MISSED", s,
+                            "met" if s >= 20 else "MISSED"))
+    return lines
+
+
+def plot(rows, png):
+    """ns per entry against entries, no-hw at 50 % quiescent, one line per PLOTTED row."""
+    if not shutil.which("gnuplot"):
+        say("gnuplot not found: no plot (./matrix setup installs gnuplot-nox)")
+        return None
+    data = {}
+    for r in rows:
+        if (r["scenario"], r["quiescent_share"]) == ("no-hw", 0.5) and \
+                r["contender"] in PLOTTED and r["ns_per_entry"] is not None:
+            data.setdefault(r["contender"], []).append((r["entries"], r["ns_per_entry"]))
+    if not data:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        plots = []
+        for c in PLOTTED:
+            if c in data:
+                path = os.path.join(tmp, c + ".dat")
+                with open(path, "w") as f:
+                    f.writelines("%d %f\n" % p for p in sorted(data[c]))
+                plots.append("'%s' using 1:2 with linespoints title '%s'" % (path, c))
+        script = ("set terminal pngcairo size 900,560\nset output '%s'\nset logscale x 2\n"
+                  "set xlabel 'entries per mprotect'\nset ylabel 'ns per entry change'\n"
+                  "set title 'ptxn bench: no concurrent hardware, 50%% quiescent'\n"
+                  "set key outside right\nset grid\nplot %s\n" % (png, ", ".join(plots)))
+        res = subprocess.run(["gnuplot"], input=script, capture_output=True, text=True)
+        if res.returncode:
+            script = script.replace("pngcairo", "png")  # gnuplot-nox without cairo
+            res = subprocess.run(["gnuplot"], input=script, capture_output=True, text=True)
+        if res.returncode:
+            say("gnuplot failed: %s" % res.stderr.strip())
+            return None
+    return png
+
+
+# ------------------------------------------------------------------------ main
+
+
+def parse(argv):
+    p = argparse.ArgumentParser(prog="./matrix bench", add_help=False)
+    p.add_argument("-h", "--help", action="store_true")
+    p.add_argument("-t", "--target", default="x86_64-gcc")
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--sizes", default="512,16384,262144")
+    p.add_argument("--count-sizes")
+    p.add_argument("--shares", default="0,0.5,1")
+    p.add_argument("--contenders")
+    p.add_argument("--samples", type=int, default=0)
+    p.add_argument("--no-count", action="store_true")
+    p.add_argument("--no-paravirt", action="store_true")
+    p.add_argument("--no-plot", action="store_true")
+    p.add_argument("--out")
+    p.add_argument("--build-dir")
+    return p.parse_args(argv)
+
+
+def run(argv, matrix=None):
+    a = parse(argv)
+    if a.help:
+        print(__doc__.strip())
+        return 0
+    target = matrix.BY_NAME.get(a.target) if matrix else None
+    if matrix and target is None:
+        say("unknown target %s (./matrix list)" % a.target)
+        return 2
+    if target is not None and target.kind == "system":
+        say("%s is a bare-metal target: ./matrix bench runs user-space programs only" % a.target)
+        return 2
+    under_qemu = bool(machine_file(a.target)["exe_wrapper"])
+    if under_qemu and not a.count_sizes:
+        a.count_sizes = "512" if a.quick else "512,16384"
+    elif a.quick and not a.count_sizes:
+        a.count_sizes = "512,16384"
+    out = a.out or os.path.join(REPORTS, "bench.json" if a.target == "x86_64-gcc"
+                                else "bench-%s.json" % a.target)
+    bdir = a.build_dir or os.path.join(ROOT, "build", "bench", a.target)
+    t0 = time.time()
+    try:
+        compare, paravirt, wrapper = build(a.target, bdir)
+        say("bench: built %s for %s%s" % (compare, a.target, " (runs under %s)" % " ".join(
+            wrapper) if wrapper else ""))
+        with tempfile.TemporaryDirectory(prefix="ptxn-bench-") as tmp:
+            timed, meta, pv_rows, counts = [], {}, [], {}
+            if not under_qemu:
+                say("bench: timed run (%.0f s)" % (time.time() - t0))
+                timed, meta, _ = run_timed(compare, a, tmp)
+            if not a.no_count:
+                say("bench: instruction counts, %s (%.0f s)" % (
+                    "qemu exec log" if under_qemu else "callgrind", time.time() - t0))
+                cdir = os.path.join(tmp, "count")
+                os.mkdir(cdir)
+                counts = (run_qemu_count(compare, wrapper, a, cdir) if under_qemu
+                          else run_callgrind(compare, a, cdir))
+            if not under_qemu and not a.no_paravirt and not a.contenders:
+                say("bench: paravirt (%.0f s)" % (time.time() - t0))
+                pv_rows = run_paravirt(paravirt, a, tmp)
+    except BenchError as e:
+        say("bench: FAILED: %s" % e)
+        return 1
+    rows = assemble(timed, counts, pv_rows)
+    load = os.getloadavg()[0]
+    print_table(rows)
+    summary = targets_summary(rows)
+    if summary:
+        say("\n" + "\n".join(summary))
+    report = {"target": a.target, "under_qemu": under_qemu, "quick": a.quick,
+              "command": "./matrix bench " + " ".join(argv), "date": time.strftime(
+                  "%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "cpu": cpu_model(),
+              "cpus": os.cpu_count(), "load_average_end": round(load, 2),
+              "compare": meta, "seconds": round(time.time() - t0, 1),
+              "targets": summary, "fields": FIELDS, "rows": rows}
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump(report, f, indent=1)
+    png = None if a.no_plot or under_qemu else plot(rows, os.path.splitext(out)[0] + ".png")
+    say("\nbench: %d rows in %s%s; %.0f s, load average %.2f" % (
+        len(rows), out, ", plot " + png if png else "", time.time() - t0, load))
+    return 0
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            m = re.search(r"^model name\s*:\s*(.*)$", f.read(), re.M)
+        return m.group(1) if m else None
+    except OSError:
+        return None
+
+
+if __name__ == "__main__":
+    sys.exit(run(sys.argv[1:]))
