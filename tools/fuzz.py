@@ -10,7 +10,7 @@ the reproducer libFuzzer saved and the command that replays it. The last line is
 summary (harnesses, executions, seconds) for docs/reliability.md.
 
 usage: ./matrix fuzz [--seconds N] [--quick] [--seed S] [--rss-limit-mb M] [-j N]
-                     [--harness NAME] [--format NAME] [--no-bite]
+                     [--harness NAME] [--format NAME] [--no-bite] [--out DIR]
 """
 
 import argparse
@@ -43,6 +43,12 @@ TIMEOUT_PER_INPUT = 10  # seconds: a commit that never returns (a CAS loop) is a
 
 def say(msg):
     print(msg, flush=True)
+
+
+def rel(path):
+    """A path relative to the checkout if it is inside it (what a user types), else absolute."""
+    r = os.path.relpath(path, ROOT)
+    return path if r.startswith("..") else r
 
 
 def clang():
@@ -117,6 +123,8 @@ def parse(argv):
                    help="how long a broken build may take to be caught (default 30)")
     p.add_argument("--no-bite", action="store_true",
                    help="skip the broken-variant check")
+    p.add_argument("--out", default=OUT,
+                   help="build and work directory (default build/fuzz; one per concurrent run)")
     a = p.parse_args(argv)
     if a.seconds is None:
         a.seconds = QUICK_SECONDS if a.quick else DEFAULT_SECONDS
@@ -128,7 +136,9 @@ def parse(argv):
 
 
 def main(argv):
+    global OUT
     a = parse(argv)
+    OUT = os.path.abspath(a.out)
     cc = clang()
     if not cc:
         say("fuzz: clang not found; run ./matrix setup")
@@ -199,13 +209,12 @@ def main(argv):
                 continue
             failed += 1
             say("  FAIL  %-8s %-8s exit %d after %d executions (log %s)" %
-                (h, f, rc, execs, os.path.relpath(log, ROOT)))
+                (h, f, rc, execs, rel(log)))
             say(failure_excerpt(log))
             if art:
                 say("    reproducer: %s\n    replay:     %s %s\n"
-                    "    or:         build a replay binary (fuzz/README.md) and run it on "
-                    "the file" % (os.path.relpath(art, ROOT), os.path.relpath(exe, ROOT),
-                                   os.path.relpath(art, ROOT)))
+                    "    or:         build/<target>/fuzz/fuzz_replay_%s_%s FILE (meson test "
+                    "build)" % (rel(art), rel(exe), rel(art), h, f))
     say("fuzz: %d harness runs, %d executions in %.0f s of fuzzing (%.0f s wall), seed %d: %s" %
         (len(pairs), total_execs, total_secs, time.monotonic() - t_start, a.seed,
          "%d FAILED" % failed if failed else "all invariants held"))
