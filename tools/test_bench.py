@@ -70,7 +70,7 @@ class EndToEnd(unittest.TestCase):
             self.assertIsInstance(r["scenario"], str)
             self.assertIsInstance(r["entries"], int)
             self.assertTrue(0.0 <= r["quiescent_share"] <= 1.0)
-            for k in bench.FIELDS[4:12]:
+            for k in bench.FIELDS[4:14]:
                 self.assertTrue(r[k] is None or isinstance(r[k], (int, float)), (k, r))
             if r["scenario"] in ("no-hw", "hot-2cpu"):
                 self.assertGreater(r["ns_per_entry"], 0, r)
