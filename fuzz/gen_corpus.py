@@ -4,7 +4,7 @@
 
 Deterministic (no randomness): run it again after changing an input layout, and commit
 the result. Each seed is a hand-picked case in the byte layout the harness reads
-(fuzz/fuzz_format.c, fuzz/fuzz_commit.c); the same bytes are interpreted by every entry
+(fuzz/fuzz_format.c, fuzz/fuzz_commit.c, fuzz/fuzz_batch.c); the same bytes are interpreted by every entry
 format, so one corpus per harness serves all four format builds. The seeds cover every
 operation, every strategy, every MMU mode and quirk flag, and hardware Accessed/Dirty
 updates before, during and inside a transaction - in particular dirty updates between
@@ -115,6 +115,50 @@ def commit_seeds():
     return seeds
 
 
+def batch_seed(cfg, nr, pfn, flags, pick, init, ad, pre, flush, ops, between):
+    """Like commit_seed, with nr after the config byte and one A/D byte per entry."""
+    out = struct.pack("<BBQBB", cfg, nr - 1, pfn, flags, pick)
+    out += bytes([len(init)] + init + ad[:nr] + [len(pre)] + pre + [len(flush)] + flush +
+                 [len(ops)])
+    for op in ops:
+        out += bytes(op)
+    out += bytes([len(between)] + between)
+    return out
+
+
+def on(i, e):
+    """An event byte aimed at entry i of a batch."""
+    return e | (i << 5)
+
+
+def batch_seeds():
+    modes = [0, 4, 8, 16, 28]
+    scenarios = [
+        # a folio of 4, mixed A/D; made read-only while the MMU writes entries 1 and 3
+        dict(nr=4, flags=R | W | U, init=[], ad=[3, 0, 1, 2], pre=[on(2, EV_READ)],
+             flush=[on(1, EV_WRITE)], ops=[(C_WRPROTECT, 0, 0)],
+             between=[on(1, EV_WRITE | USER), on(3, EV_MARK | MARK_WRITE), on(0, EV_READ)]),
+        # read-only folio of 2 made writable, stale-TLB writes on both
+        dict(nr=2, flags=R | U, init=[C_WRPROTECT], ad=[1, 3], pre=[on(1, EV_EXEC)], flush=[],
+             ops=[(C_MODIFY, R | W | U, 0)],
+             between=[on(0, EV_TLB_DIRTY), on(1, EV_TLB_DIRTY), on(1, EV_WRITE)]),
+        # executable folio of 3, cleaned, aged and moved (ARM64 break-before-make per entry)
+        dict(nr=3, flags=R | W | X | U, init=[C_MKDIRTY], ad=[3, 3, 3],
+             pre=[on(2, EV_WRITE | USER)], flush=[on(2, EV_WRITE), on(0, EV_READ)],
+             ops=[(C_MKCLEAN, 0, 0), (C_MKOLD, 0, 0), (C_ADVANCE, 1, 0)],
+             between=[on(0, EV_WRITE | USER), on(1, EV_READ | USER), on(2, EV_TLB_DIRTY)]),
+    ]
+    seeds = []
+    for strategy in range(3):
+        for mode in modes:
+            for i, s in enumerate(scenarios):
+                pfn = PFNS[(strategy + mode + i) % len(PFNS)]
+                seeds.append(batch_seed(commit_cfg(strategy, mode), s["nr"], pfn, s["flags"],
+                                        i * 3, s["init"], s["ad"], s["pre"], s["flush"],
+                                        s["ops"], s["between"]))
+    return seeds
+
+
 def write(out, name, seeds):
     d = os.path.join(out, name)
     if os.path.isdir(d):
@@ -132,6 +176,7 @@ def main():
     args = p.parse_args()
     write(args.out, "format", format_seeds())
     write(args.out, "commit", commit_seeds())
+    write(args.out, "batch", batch_seeds())
 
 
 if __name__ == "__main__":
