@@ -397,6 +397,10 @@ int main(int argc, char **argv)
 			quick = true;
 		} else if (!strcmp(a, "--count")) {
 			count = true;
+		} else if (!strcmp(a, "--mark-pcs")) { /* for tools/bench.py's qemu exec log */
+			printf("%llu %llu\n", (unsigned long long)bench_code_address(bench_mark_begin),
+			       (unsigned long long)bench_code_address(bench_mark_end));
+			return 0;
 		} else if (!strcmp(a, "--list")) {
 			for (c = 0; c < NCONTENDERS; c++)
 				if (!contenders[c].hidden)
@@ -494,10 +498,13 @@ int main(int argc, char **argv)
 		fprintf(json,
 			"{\"kind\": \"meta\", \"backend\": \"%s\", \"format\": \"%s\", "
 			"\"cpus\": %d, \"load_average\": %.2f, \"mode\": \"%s\", \"batch\": %u, "
-			"\"clock_ns\": %llu, \"callgrind_requests\": %s, \"compiler\": \"%s\"}\n",
+			"\"clock_ns\": %llu, \"callgrind_requests\": %s, \"mark_begin_pc\": %llu, "
+			"\"mark_end_pc\": %llu, \"compiler\": \"%s\"}\n",
 			PTXN_BACKEND_DESCRIPTION, PTXN_FORMAT_NAME, ncpus, load[0],
 			count ? "count" : "timed", batch, (unsigned long long)t_overhead,
 			BENCH_CALLGRIND ? "true" : "false",
+			(unsigned long long)bench_code_address(bench_mark_begin),
+			(unsigned long long)bench_code_address(bench_mark_end),
 #if defined(__clang__)
 			"clang " __clang_version__
 #elif defined(__GNUC__)

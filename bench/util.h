@@ -56,6 +56,20 @@ BENCH_NOINLINE void bench_mark_end(unsigned id)
 	__asm__ __volatile__("" : : "r"(id) : "memory");
 }
 
+/*
+ * Where a marker's code starts, for a log that has addresses but no names (qemu's exec
+ * log of a big-endian ppc64 ELFv1 program, where a function pointer is the address of a
+ * descriptor whose first word is the entry point).
+ */
+static uint64_t bench_code_address(void (*fn)(unsigned))
+{
+#if defined(__powerpc64__) && (!defined(_CALL_ELF) || _CALL_ELF == 1)
+	return *(const uint64_t *)(const void *)fn;
+#else
+	return (uint64_t)(uintptr_t)fn;
+#endif
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;

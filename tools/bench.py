@@ -200,21 +200,29 @@ def run_callgrind(compare, a, tmp):
     return marks_to_counts(marks, per_mark)
 
 
-def count_exec_log(stream):
+def count_exec_log(stream, begin_pc, end_pc):
     """Instructions executed between each bench_mark_begin and the next bench_mark_end,
-    from a `-singlestep -d exec,nochain` log (one line per guest instruction, the symbol
-    last). The markers' own instructions are not counted."""
+    from a `-singlestep -d exec,nochain` log: one line per guest instruction,
+    "Trace N: host [.../pc/flags/cflags] symbol" (no symbol for big-endian ppc64, whose
+    function symbols name descriptors: the markers are found by their code address, which
+    bench-compare --mark-pcs reports). A sweep's count includes the few instructions of
+    the calls around it (about ten: under 0.05 per entry at 512 entries), as callgrind's."""
     counts, inside, n, mark = {}, False, 0, 0
     for line in stream:
-        sym = line.rsplit(None, 1)[-1] if line.startswith("Trace") else ""
-        if sym == "bench_mark_begin":
+        if not line.startswith("Trace"):
+            continue
+        try:
+            pc = int(line.split("[", 1)[1].split("/", 2)[1], 16)
+        except (IndexError, ValueError):
+            continue
+        if pc == begin_pc:
             inside, n = True, 0
-        elif sym == "bench_mark_end":
+        elif pc == end_pc:
             if inside:
                 counts[mark] = n
                 mark += 1
             inside = False
-        elif inside and sym:
+        elif inside:
             n += 1
     return counts
 
@@ -225,11 +233,12 @@ def run_qemu_count(compare, wrapper, a, tmp):
     marks_path = os.path.join(tmp, "marks.jsonl")
     fifo = os.path.join(tmp, "exec.fifo")
     os.mkfifo(fifo)
+    pcs = run_checked(wrapper + [compare, "--mark-pcs"], "bench-compare --mark-pcs").split()
     cmd = wrapper + ["-singlestep", "-d", "exec,nochain", "-D", fifo, compare,
                      "--json", marks_path] + count_args(a)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     with open(fifo, errors="replace") as f:
-        per_mark = count_exec_log(f)
+        per_mark = count_exec_log(f, int(pcs[0]), int(pcs[1]))
     out, err = proc.communicate()
     if proc.returncode:
         raise BenchError("bench-compare under qemu failed (exit %d): %s\n%s" % (
@@ -355,10 +364,13 @@ def targets_summary(rows):
         if unb and bat and bat["traps_per_entry"]:
             t = unb["traps_per_entry"] / bat["traps_per_entry"]
             s = unb["ns_per_entry"] / bat["ns_per_entry"]
+            best = unb["ns_per_entry_min"] / bat["ns_per_entry_min"]
             lines.append("xen-pv (batch 32) vs unbatched at 1 us per trap, %d entries: "
-                         "%.1fx fewer traps (target 64x: %s), %.1fx faster (target 20x: %s)"
-                         % (n, t, "met" if t >= 64 else "MISSED", s,
-                            "met" if s >= 20 else "MISSED"))
+                         "%.1fx fewer traps (target 64x: %s), %.1fx faster by the medians, "
+                         "%.1fx by the best runs (target 20x: %s)"
+                         % (n, t, "met" if t >= 64 else "MISSED", s, best,
+                            "met" if s >= 20 else "met by the best runs only" if best >= 20
+                            else "MISSED"))
     return lines
 
 

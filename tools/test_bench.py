@@ -185,18 +185,15 @@ class UnderQemu(unittest.TestCase):
 
 class Parsing(unittest.TestCase):
     def test_exec_log(self):
-        log = ["Trace 0: 0x1 [0/0000000000401000/0/0] main\n",
-               "Trace 0: 0x2 [0/0000000000404f40/0/0] bench_mark_begin\n",
-               "Trace 0: 0x3 [0/0000000000404f41/0/0] bench_mark_begin\n",
-               "Trace 0: 0x4 [0/0000000000403000/0/0] sweep_linux_clear\n" * 5,
-               "Trace 0: 0x5 [0/0000000000404f44/0/0] bench_mark_end\n",
-               "Trace 0: 0x6 [0/0000000000401000/0/0] main\n",
-               "Trace 0: 0x2 [0/0000000000404f40/0/0] bench_mark_begin\n",
-               "Trace 0: 0x4 [0/0000000000403000/0/0] sweep_unsafe_rmw\n" * 3,
-               "garbage line\n",
-               "Trace 0: 0x5 [0/0000000000404f44/0/0] bench_mark_end\n"]
-        lines = "".join(log).splitlines(True)
-        self.assertEqual(bench.count_exec_log(lines), {0: 5, 1: 3})
+        begin, end = 0x404F40, 0x404F80
+        line = "Trace 0: 0x7f00 [0000000000001001/%016x/00000001/00000201] %s\n"
+        log = [line % (0x401000, "main"), line % (begin, "bench_mark_begin"),
+               line % (begin + 4, "bench_mark_begin")] + \
+            [line % (0x403000 + 4 * i, "sweep_linux_clear") for i in range(5)] + \
+            [line % (end, "bench_mark_end"), line % (0x401000, "main"),
+             line % (begin, ""), "garbage line\n", "Trace 0: 0x1 [broken\n"] + \
+            [line % (0x403000, "") for i in range(3)] + [line % (end, "")]
+        self.assertEqual(bench.count_exec_log(log, begin, end), {0: 6, 1: 3})
 
     def test_assemble_counts_only(self):
         counts = {("linux-clear", 512, 0.5): 20.0, ("unsafe-rmw", 512, 0.5): 10.0,
