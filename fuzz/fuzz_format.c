@@ -93,6 +93,18 @@ static void check_merge(uint64_t start, uint64_t next, uint8_t what)
 	now = ref_hw_set(start, young, dirty);
 	FUZZ_EQ(ptxn_arch_pte_merge_hw(next, start, now), ref_merge(next, young, dirty),
 		"merge_hw(next, start, start + hardware A/D)");
+	/* The CLEAR strategy's break: unusable by the MMU, quiescent only if nothing can land. */
+	{
+		ptxn_pte_t slot = ptxn_make_pte(start);
+		uint64_t was = ptxn_arch_pte_from_storage(ptxn_txn_break(&slot));
+		uint64_t broken = ptxn_pte_val(slot);
+
+		FUZZ_EQ(was, start, "break returns the entry");
+		FUZZ_CHECK(!(broken & REF_HW_VALID), "a broken entry is still valid: 0x%016llx",
+			   (unsigned long long)broken);
+		FUZZ_EQ(ptxn_arch_pte_quiescent(broken), ref_quiescent(broken),
+			"quiescent of a broken entry");
+	}
 	/* No hardware update: the merge must return next unchanged. */
 	FUZZ_EQ(ptxn_arch_pte_merge_hw(next, start, start), next, "merge_hw without an update");
 	/* strip_hw: no young, no hardware dirty, the software dirty bit kept. */
