@@ -57,14 +57,21 @@ BENCH_NOINLINE void bench_mark_end(unsigned id)
 }
 
 /*
- * Where a marker's code starts, for a log that has addresses but no names (qemu's exec
- * log of a big-endian ppc64 ELFv1 program, where a function pointer is the address of a
- * descriptor whose first word is the entry point).
+ * Where a call to a marker enters its code, for a log that has addresses but no names
+ * (qemu's exec log of a big-endian ppc64 ELFv1 program, where a function pointer is the
+ * address of a descriptor whose first word is the entry point).
  */
 static uint64_t bench_code_address(void (*fn)(unsigned))
 {
 #if defined(__powerpc64__) && (!defined(_CALL_ELF) || _CALL_ELF == 1)
 	return *(const uint64_t *)(const void *)fn;
+#elif defined(__powerpc64__)
+	/* ELFv2: calls from inside the program enter after the TOC setup (addis r2,r12,x or
+	 * lis r2,x; then addi r2,r2,y), at the local entry point 8 bytes on */
+	const uint32_t *insn = (const uint32_t *)(const void *)fn;
+	bool toc = (insn[0] & 0xffe00000u) == 0x3c400000u && (insn[1] & 0xffff0000u) == 0x38420000u;
+
+	return (uint64_t)(uintptr_t)fn + (toc ? 8 : 0);
 #else
 	return (uint64_t)(uintptr_t)fn;
 #endif
