@@ -68,6 +68,8 @@ PTXN_HWEMU_FUNC struct ptxn_hwemu_ledger_entry *ptxn_hwemu_ledger(const struct p
 	if (!all)
 		abort();
 	for (i = 0; i < hw->nagents; i++) {
+		if (!hw->agents[i]->nledger)
+			continue; /* ledger is NULL then: memcpy(dst, NULL, 0) is undefined (UBSan) */
 		memcpy(all + k, hw->agents[i]->ledger, hw->agents[i]->nledger * sizeof(*all));
 		k += hw->agents[i]->nledger;
 	}
