@@ -255,7 +255,8 @@ static void race_safe(const char *name, const char *label, int strategy, unsigne
 	struct race_outcome o;
 	bool ok;
 
-	race_run(strategy, mmu_flags, hw_scaled(race_iterations()), 0x5eed0000u + (unsigned)strategy, &o);
+	race_run(strategy, mmu_flags, hw_scaled(race_iterations()),
+		 hw_seed(0x5eed0000u + (unsigned)strategy), &o);
 	race_print(label, &o);
 	ok = !o.report.lost && !o.report.lost_batched && !o.report.lost_timestamp &&
 	     !o.report.stray && !o.report.permission && !o.report.cet && !o.wrong_final;
@@ -341,7 +342,7 @@ START_TEST(test_race_unsafe_rmw_is_caught)
 	long n = hw_scaled(30000) > 5000 ? hw_scaled(30000) : 5000;
 
 	for (round = 0; round < 8 && !lost; round++) {
-		race_run(RACE_UNSAFE, HW_FLAGS, n, 0xbad0000u + (unsigned)round, &o);
+		race_run(RACE_UNSAFE, HW_FLAGS, n, hw_seed(0xbad0000u + (unsigned)round), &o);
 		race_print("unsafe-rmw", &o);
 		lost = o.report.lost + o.report.lost_timestamp;
 	}

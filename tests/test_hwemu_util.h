@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/test_hwemu_util.h - helpers shared by the hwemu tests (tests/test_hwemu_*.c):
- * PTXN_TEST_SCALE, a machine with pages mapped, an agent with a fixed setup, the runner.
+ * PTXN_TEST_SCALE and PTXN_TEST_SEED, a machine with pages mapped, an agent with a fixed setup, the runner.
  * Every test program is compiled once per entry format (-DPTXN_FORMAT_*).
  */
 #ifndef PTXN_TESTS_TEST_HWEMU_UTIL_H
@@ -35,6 +35,25 @@ static inline long hw_scaled(long base)
 	}
 	n = (double)base * scale;
 	return n < 1.0 ? 1 : (long)n;
+}
+
+/*
+ * A run's seed: `fixed` when PTXN_TEST_SEED is unset (a plain run is the same every time),
+ * else `fixed` mixed with it (splitmix64), so that every run of a program still gets its
+ * own stream. ./matrix soak (tools/soak.py) sets a fresh PTXN_TEST_SEED for every round
+ * and prints it: the same value replays the round.
+ */
+static inline uint64_t hw_seed(uint64_t fixed)
+{
+	const char *s = getenv("PTXN_TEST_SEED");
+	uint64_t z;
+
+	if (!s || !*s)
+		return fixed;
+	z = strtoull(s, NULL, 0) + fixed * UINT64_C(0x9e3779b97f4a7c15);
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
 }
 
 static inline double hw_now(void)
