@@ -7,8 +7,9 @@
  * Workload: an mprotect of n consecutive entries (one leaf table after another, as
  * Linux's change_pte_range walks them), read-write -> read-only, then back to read-write:
  * one "round trip", each entry changed twice. Before each round trip the table is reset
- * (untimed) so that a share q of the entries (chosen at random, exactly q * n of them) is
- * quiescent (A and D set) and the rest is accessed but clean (A set, D clear).
+ * (untimed) so that a share q of the entries (chosen at random, exactly q * n of them,
+ * one by one or in runs of --runs R) is quiescent (A and D set) and the rest is accessed
+ * but clean (A set, D clear). bench/machine.h builds, resets and checks the tables.
  *
  * Contenders (bench/sweeps.h; our own code, following each peer's published algorithm,
  * docs/bench.md says how; ptxn's rows call the public API): linux-clear, freebsd-cas,
@@ -38,7 +39,9 @@
  * Timed mode (default): per cell (scenario, n, q) the contenders take turns, sample after
  * sample; a sample is one round trip timed per direction. JSON rows (one per cell and
  * contender) carry the median, min and max ns per entry change of the round trip and the
- * median of each direction.
+ * median of each direction. A sample during whose timed sweeps the thread was preempted
+ * (its involuntary context switches changed) is done again, up to 20 times; the rows
+ * say how many were redone.
  * Count mode (--count): one round trip per cell and contender, no timing, each direction
  * between bench_mark_begin() and bench_mark_end(), for an instruction counter outside:
  * Callgrind (client requests toggle collection and dump per direction, when built with
@@ -46,7 +49,7 @@
  * thread executes between the two markers). A JSON row per direction says which mark it is.
  *
  *   bench-compare [--quick] [--count] [--sizes N,N] [--shares Q,Q] [--scenarios S,S]
- *                 [--contenders C,C] [--samples K] [--batch NR] [--json FILE]
+ *                 [--contenders C,C] [--samples K] [--batch NR] [--runs R] [--json FILE]
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
@@ -64,166 +67,17 @@
 #define BENCH_MAX_ENTRIES 262144u
 #define BENCH_MAX_LIST 8
 #define BENCH_MAX_SAMPLES 1024u
-#define BENCH_HOT_PAGES 512u
 
 #include "util.h"
 
-/* ---- the machine ----------------------------------------------------------------------- */
-
-static struct ptxn_hwemu *hw;
-static ptxn_pte_t **tables;        /* every leaf table of the mapped range */
-static uint64_t *init_state;       /* storage values a reset writes, entry by entry */
-static ptxn_pte_t base_rw;         /* entry 0 as mapped (read-write, A/D clear) */
-static int ncpus;
-
-static ptxn_prot_t prot_rw(void)
-{
-	return ptxn_prot(PTXN_PROT_READ | PTXN_PROT_WRITE | PTXN_PROT_USER);
-}
-
-static ptxn_prot_t prot_ro(void)
-{
-	return ptxn_prot(PTXN_PROT_READ | PTXN_PROT_USER);
-}
-
-/* Exactly round(q * n) of entries [0, n) quiescent (A+D), the rest A only; returns the count. */
-static unsigned build_state(unsigned n, double q, uint64_t seed)
-{
-	unsigned *idx = (unsigned *)malloc(sizeof(unsigned) * n);
-	unsigned k = (unsigned)(q * n + 0.5), i;
-
-	if (!idx) {
-		fprintf(stderr, "bench-compare: out of memory\n");
-		exit(1);
-	}
-	for (i = 0; i < n; i++)
-		idx[i] = i;
-	for (i = n - 1; i > 0; i--) { /* Fisher-Yates */
-		unsigned j = (unsigned)(rng_next(&seed) % (i + 1)), t = idx[i];
-
-		idx[i] = idx[j];
-		idx[j] = t;
-	}
-	for (i = 0; i < n; i++) {
-		ptxn_pte_t pte = ptxn_pte_advance_pfn(ptxn_pte_mkyoung(base_rw), i);
-
-		init_state[i] = pte.storage;
-	}
-	for (i = 0; i < k; i++)
-		init_state[idx[i]] = ptxn_pte_mkdirty(ptxn_make_pte(ptxn_arch_pte_from_storage(
-					 init_state[idx[i]]))).storage;
-	free(idx);
-	return k;
-}
-
-static void reset_tables(unsigned n)
-{
-	unsigned t;
-
-	for (t = 0; t * BENCH_TABLE < n; t++) {
-		unsigned m = n - t * BENCH_TABLE, i;
-
-		if (m > BENCH_TABLE)
-			m = BENCH_TABLE;
-		for (i = 0; i < m; i++)
-			__atomic_store_n(&tables[t][i].storage, init_state[t * BENCH_TABLE + i], __ATOMIC_RELAXED);
-	}
-}
-
-/* Does every entry of [0, n) have frame i and the protection want? Returns the first bad one or -1. */
-static long check_tables(unsigned n, ptxn_prot_t want)
-{
-	unsigned pf = ptxn_pte_prot_flags(ptxn_pte_modify(base_rw, want)), i;
-	uint64_t pfn0 = ptxn_pte_pfn(base_rw);
-
-	for (i = 0; i < n; i++) {
-		ptxn_pte_t pte = ptxn_ptep_get(&tables[i / BENCH_TABLE][i % BENCH_TABLE]);
-
-		if (ptxn_pte_pfn(pte) != pfn0 + i || ptxn_pte_prot_flags(pte) != pf)
-			return (long)i;
-	}
-	return -1;
-}
-
-static void flush_range(unsigned n)
-{
-	if (hw->nagents)
-		ptxn_hwemu_flush_range(hw, BENCH_VA, BENCH_VA + (uint64_t)n * 4096);
-}
-
-static void pin_self(int cpu)
-{
-	cpu_set_t set;
-
-	if (ncpus < 2)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-}
-
-#define BENCH_AGENTS 2
-
-static struct ptxn_hwemu_counters counters_now(void)
-{
-	struct ptxn_hwemu_counters c;
-
-	ptxn_hwemu_counters_sum(hw, &c);
-	return c;
-}
-
-/*
- * Start the agents on the hot set of [0, n) and wait until each has made some accesses
- * (a thread just created may not run before a 512-entry sweep is over).
- */
-static void agents_start(unsigned n)
-{
-	unsigned k;
-	uint64_t a0 = counters_now().accesses;
-
-	for (k = 0; k < hw->nagents; k++) {
-		struct ptxn_hwemu_agent *a = hw->agents[k];
-
-		a->cfg.pattern.kind = PTXN_HWEMU_HOTSET;
-		a->cfg.pattern.va = BENCH_VA;
-		a->cfg.pattern.pages = n;
-		a->cfg.pattern.hot_pages = n < BENCH_HOT_PAGES ? n : BENCH_HOT_PAGES;
-		a->cfg.pattern.hot_percent = 100;
-		a->cfg.pattern.write_percent = 50;
-		a->cfg.pattern.user_percent = 100;
-		if (!ptxn_hwemu_agent_start(a, 0)) {
-			fprintf(stderr, "bench-compare: cannot start an agent\n");
-			exit(1);
-		}
-		if (ncpus >= 2) {
-			cpu_set_t set;
-
-			CPU_ZERO(&set);
-			CPU_SET(1, &set);
-			pthread_setaffinity_np(a->thread, sizeof(set), &set);
-		}
-	}
-	/* a racy read of counters the agents write: only a progress hint */
-	while (__atomic_load_n(&hw->agents[0]->c.accesses, __ATOMIC_RELAXED) +
-		       __atomic_load_n(&hw->agents[hw->nagents - 1]->c.accesses, __ATOMIC_RELAXED) <
-	       a0 + 64)
-		sched_yield();
-}
-
-static void agents_stop(void)
-{
-	unsigned k;
-
-	for (k = 0; k < hw->nagents; k++)
-		ptxn_hwemu_agent_stop(hw->agents[k]);
-}
+#include "machine.h"
 
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: bench-compare [--quick] [--count] [--sizes N,N] [--shares Q,Q]\n"
 		"                     [--scenarios no-hw,hot-2cpu] [--contenders C,C] [--samples K]\n"
-		"                     [--batch NR] [--json FILE] [--list]\n");
+		"                     [--batch NR] [--runs R] [--json FILE] [--list]\n");
 	exit(2);
 }
 
@@ -238,6 +92,8 @@ struct cell {
 	FILE *json;
 	unsigned *mark;       /* next mark id (count mode) */
 };
+
+static bool sample_preempted; /* a sweep of this sample was preempted: do it again */
 
 /* One direction: a timed (or marked) sweep to prot, a TLB flush, the correctness check. */
 static bool one_direction(const struct contender *ct, struct sweep *s, const struct cell *cl,
@@ -259,9 +115,13 @@ static bool one_direction(const struct contender *ct, struct sweep *s, const str
 		bench_mark_end(*cl->mark);
 		++*cl->mark;
 	} else {
+		long p0 = bench_preemptions();
+
 		t0 = now_ns();
 		run_sweep(ct, s);
 		t1 = now_ns();
+		if (bench_preemptions() != p0)
+			sample_preempted = true;
 	}
 	*ns = t1 - t0;
 	flush_range(cl->n);
@@ -332,7 +192,7 @@ static bool selected(const char *csv, const struct contender *ct)
 /* Print and write one cell's rows (timed mode). */
 static void report_cell(const struct cell *cl, const char *csv, unsigned quiescent,
 			unsigned samples, double *ns, const uint64_t *spurious,
-			const uint64_t *accesses)
+			const uint64_t *accesses, const unsigned *trips, const unsigned *redone)
 {
 	unsigned c, k, n = cl->n;
 
@@ -340,7 +200,7 @@ static void report_cell(const struct cell *cl, const char *csv, unsigned quiesce
 	       scenario_names[cl->sc], n, (unsigned)(cl->q * 100 + 0.5), quiescent, samples);
 	for (c = 0; c < NCONTENDERS; c++) {
 		double rt[BENCH_MAX_SAMPLES], a[BENCH_MAX_SAMPLES], b[BENCH_MAX_SAMPLES];
-		double med, lo, hi, ma, mb, per = 2.0 * n * samples;
+		double med, lo, hi, ma, mb, per = 2.0 * n * trips[c]; /* every round trip run */
 
 		if (!selected(csv, &contenders[c]))
 			continue;
@@ -365,9 +225,10 @@ static void report_cell(const struct cell *cl, const char *csv, unsigned quiesce
 			"{\"kind\": \"timed\", \"scenario\": \"%s\", \"contender\": \"%s\", "
 			"\"entries\": %u, \"quiescent_share\": %g, \"quiescent_entries\": %u, "
 			"\"samples\": %u, \"ns_per_entry\": %.4f, \"ns_min\": %.4f, "
-			"\"ns_max\": %.4f, \"ns_rw_to_ro\": %.4f, \"ns_ro_to_rw\": %.4f",
+			"\"ns_max\": %.4f, \"ns_rw_to_ro\": %.4f, \"ns_ro_to_rw\": %.4f, "
+			"\"preempted_redone\": %u",
 			scenario_names[cl->sc], contenders[c].name, n, cl->q, quiescent, samples,
-			med, lo, hi, ma, mb);
+			med, lo, hi, ma, mb, redone[c]);
 		if (cl->sc == 1)
 			fprintf(cl->json,
 				", \"spurious_faults\": %llu, \"spurious_faults_per_entry\": %.6g, "
@@ -418,6 +279,8 @@ int main(int argc, char **argv)
 			contenders_csv = v, i++;
 		} else if (!strcmp(a, "--samples")) {
 			samples_opt = (unsigned)strtoul(v, NULL, 0), i++;
+		} else if (!strcmp(a, "--runs")) {
+			run_len = (unsigned)strtoul(v, NULL, 0), i++;
 		} else if (!strcmp(a, "--batch")) {
 			batch = (unsigned)strtoul(v, NULL, 0), i++;
 		} else if (!strcmp(a, "--json")) {
@@ -426,7 +289,7 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (!nsizes || !nshares || samples_opt > BENCH_MAX_SAMPLES || batch < 1 || batch > BENCH_TABLE || BENCH_TABLE % batch)
+	if (!nsizes || !nshares || samples_opt > BENCH_MAX_SAMPLES || run_len < 1 || batch < 1 || batch > BENCH_TABLE || BENCH_TABLE % batch)
 		usage();
 	for (si = 0; si < nsizes; si++) {
 		if (sizes[si] < 1 || sizes[si] > BENCH_MAX_ENTRIES)
@@ -497,11 +360,11 @@ int main(int argc, char **argv)
 	if (json)
 		fprintf(json,
 			"{\"kind\": \"meta\", \"backend\": \"%s\", \"format\": \"%s\", "
-			"\"cpus\": %d, \"load_average\": %.2f, \"mode\": \"%s\", \"batch\": %u, "
+			"\"cpus\": %d, \"load_average\": %.2f, \"mode\": \"%s\", \"batch\": %u, \"runs\": %u, "
 			"\"clock_ns\": %llu, \"callgrind_requests\": %s, \"mark_begin_pc\": %llu, "
 			"\"mark_end_pc\": %llu, \"compiler\": \"%s\"}\n",
 			PTXN_BACKEND_DESCRIPTION, PTXN_FORMAT_NAME, ncpus, load[0],
-			count ? "count" : "timed", batch, (unsigned long long)t_overhead,
+			count ? "count" : "timed", batch, run_len, (unsigned long long)t_overhead,
 			BENCH_CALLGRIND ? "true" : "false",
 			(unsigned long long)bench_code_address(bench_mark_begin),
 			(unsigned long long)bench_code_address(bench_mark_end),
@@ -550,6 +413,7 @@ int main(int argc, char **argv)
 				unsigned quiescent = build_state(n, shares[qi], 12345 + n), k;
 				double *ns = (double *)calloc((size_t)samples * NCONTENDERS * 3, sizeof(double));
 				uint64_t spurious[NCONTENDERS], accesses[NCONTENDERS];
+				unsigned trips[NCONTENDERS], redone[NCONTENDERS];
 
 				if (!ns)
 					return 1;
@@ -559,6 +423,8 @@ int main(int argc, char **argv)
 				cl.count = count;
 				cl.json = json;
 				cl.mark = &mark;
+				memset(trips, 0, sizeof(trips));
+				memset(redone, 0, sizeof(redone));
 				memset(spurious, 0, sizeof(spurious));
 				memset(accesses, 0, sizeof(accesses));
 				/* contenders take turns, sample after sample: drifts hit all alike */
@@ -568,18 +434,25 @@ int main(int argc, char **argv)
 
 						if (!selected(contenders_csv, ct))
 							continue;
-						if (!one_sample(ct, ct->strategy >= 0 ? &mms[ct->strategy] : NULL,
-								batch, &cl, k == 0,
-								&ns[(k * NCONTENDERS + c) * 3],
-								&spurious[c], &accesses[c])) {
-							if (json)
-								fclose(json);
-							return 1;
-						}
+						unsigned tries = 0;
+
+						do { /* a preempted sample is redone, up to 20 times */
+							sample_preempted = false;
+							trips[c]++;
+							if (!one_sample(ct, ct->strategy >= 0 ? &mms[ct->strategy] : NULL,
+									batch, &cl, k == 0,
+									&ns[(k * NCONTENDERS + c) * 3],
+									&spurious[c], &accesses[c])) {
+								if (json)
+									fclose(json);
+								return 1;
+							}
+						} while (sample_preempted && ++tries < 20);
+						redone[c] += tries;
 					}
 				if (!count)
 					report_cell(&cl, contenders_csv, quiescent, samples, ns, spurious,
-						    accesses);
+						    accesses, trips, redone);
 				free(ns);
 			}
 		}

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__has_include)
@@ -156,6 +157,22 @@ static bool in_csv(const char *csv, const char *name)
 		p += len;
 	}
 	return false;
+}
+
+/*
+ * Involuntary context switches of the calling thread so far: a timed sweep during which
+ * this changes was preempted (on a shared machine, a 1 ms sweep often is), and its time
+ * includes someone else's. -1 where the kernel cannot tell.
+ */
+static long bench_preemptions(void)
+{
+#ifdef RUSAGE_THREAD
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru) == 0)
+		return ru.ru_nivcsw;
+#endif
+	return -1;
 }
 
 #endif /* BENCH_UTIL_H */

@@ -24,6 +24,7 @@ options:
   --contenders C,C     only these (bench/compare --list); broken-skip is a hidden,
                        deliberately wrong one that must make the run fail
   --scenarios S,S      no-hw, hot-2cpu (default both)
+  --runs R             quiescent entries in random runs of R (default 1: each on its own)
   --samples K          samples per cell (default: by size)
   --no-count           no instruction counts; --no-paravirt: no xen-pv rows
   --no-plot            no gnuplot PNG
@@ -146,6 +147,8 @@ def compare_args(a):
         args += ["--samples", str(a.samples)]
     if a.scenarios:
         args += ["--scenarios", a.scenarios]
+    if a.runs:
+        args += ["--runs", str(a.runs)]
     if a.quick:
         args.append("--quick")
     return args
@@ -421,6 +424,7 @@ def parse(argv):
     p.add_argument("--shares", default="0,0.5,1")
     p.add_argument("--contenders")
     p.add_argument("--scenarios")
+    p.add_argument("--runs", type=int, default=0)
     p.add_argument("--samples", type=int, default=0)
     p.add_argument("--no-count", action="store_true")
     p.add_argument("--no-paravirt", action="store_true")
