@@ -67,6 +67,9 @@ def build(mx, t, bdir):
     log = os.path.join(bdir, "soak", "build.log")
     with open(log, "w"):
         pass
+    for f in os.listdir(os.path.join(bdir, "soak")):  # the last soak's rounds
+        if f.startswith("round-"):
+            os.remove(os.path.join(bdir, "soak", f))
     if not os.path.exists(os.path.join(bdir, "meson-private", "coredata.dat")):
         shutil.rmtree(bdir, ignore_errors=True)
         os.makedirs(os.path.join(bdir, "soak"))
@@ -179,7 +182,7 @@ def run_soak(mx, args):
                 mx.say("  %s: %s%s" % (c.get("test"), c.get("name"),
                                        ": " + c["message"] if c.get("message") else ""))
             mx.say(mx.log_tail(log, 30))
-            mx.say("\nreplay: ./matrix soak -t %s --seed 0x%016x --scale %g --minutes 0.01\n"
+            mx.say("\nreplay: ./matrix soak -t %s --seed 0x%016x --scale %g\n"
                    "    or: PTXN_TEST_SEED=0x%016x PTXN_TEST_SCALE=%g meson test -C %s %s\n"
                    "  logs: %s, %s"
                    % (t.name, seed, args.scale, seed, scale, os.path.relpath(bdir, mx.ROOT),
