@@ -44,7 +44,16 @@ enum {
 	 * entry needs the entry invalid and its TLB entry invalidated first (Linux's
 	 * ARM64_WORKAROUND_2645198 in ptep_modify_prot_start).
 	 */
-	PTXN_MM_ERRATUM_ARM64_2645198 = 1u << 1
+	PTXN_MM_ERRATUM_ARM64_2645198 = 1u << 1,
+	/*
+	 * x86: no CPU sharing this address space sets D in an entry whose R/W is 0. True of
+	 * every processor that supports CET (SDM Vol. 3A 4.8: a write through a stale
+	 * writable TLB entry re-walks and faults instead), and of any x86 when every
+	 * write-protection is TLB-flushed before the entry's next transaction starts. Then a
+	 * young read-only entry is final too, and AUTO commits it with a plain store
+	 * (docs/strategies.md). No effect on the other formats.
+	 */
+	PTXN_MM_X86_CET = 1u << 2
 };
 
 struct ptxn_mm;

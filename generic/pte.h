@@ -262,6 +262,15 @@ PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_strip_hw(ptxn_pteval_t v)
  * (KNL's A/D in a non-present entry and a radix R/C write-back into an emptied entry are
  * not updates of a live translation; PTXN_ARCH_PTE_NONE_IGNORE already ignores them.)
  */
+/*
+ * The mm flags (PTXN_MM_*) under which a young, hardware-valid, read-only entry is final
+ * as well: x86 says PTXN_MM_X86_CET (no stale-TLB D into an R/W=0 entry); 0 elsewhere.
+ * core/transaction.h applies it (ptxn_txn_quiescent).
+ */
+#ifndef PTXN_ARCH_MM_READONLY_FINAL
+#define PTXN_ARCH_MM_READONLY_FINAL 0u
+#endif
+
 #ifndef PTXN_HAVE_ARCH_PTE_QUIESCENT
 PTXN_INLINE bool ptxn_arch_pte_quiescent(ptxn_pteval_t v)
 {

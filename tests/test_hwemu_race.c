@@ -135,6 +135,11 @@ static void race_run(int strategy, unsigned mmu_flags, long iterations, uint64_t
 	int k;
 
 	ptxn_mm_init(&mm);
+#ifdef PTXN_FORMAT_X86
+	/* CET hardware makes the mm's promise true: AUTO's read-only fast path is raced too. */
+	if (mmu_flags & PTXN_MMU_X86_CET)
+		ptxn_mm_set_flags(&mm, PTXN_MM_X86_CET);
+#endif
 	if (strategy != RACE_UNSAFE)
 		ck_assert(ptxn_mm_set_strategy(&mm, (enum ptxn_strategy)strategy));
 	ptxn_hwemu_attach_mm(hw, &mm);

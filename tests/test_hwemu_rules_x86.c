@@ -203,6 +203,60 @@ START_TEST(test_x86_stale_dirty_pre_cet_and_cet)
 }
 END_TEST
 
+/*
+ * PTXN_MM_X86_CET lets AUTO commit a young read-only entry with a plain store. Before
+ * CET, a stale writable TLB entry can set D in that entry between start and commit
+ * (SDM 4.8) when its write-protection has not been flushed yet: the honest mm (no flag)
+ * merges and keeps that D; an mm that claims CET on pre-CET hardware loses it, and the
+ * checker must say so; on CET hardware the stale write faults and nothing can be lost.
+ */
+START_TEST(test_x86_cet_flag_readonly_quiescent)
+{
+	static const unsigned rw = R | W | U;
+	int variant;
+
+	for (variant = 0; variant < 3; variant++) {
+		bool cet_hw = variant == 2, cet_mm = variant != 0;
+		struct ptxn_hwemu *hw = hw_machine(cet_hw ? PTXN_MMU_X86_CET : 0, 1, R | W | U);
+		struct ptxn_hwemu_agent *a = hw_raw_agent(hw, 0);
+		ptxn_pte_t *leaf = hw_leaf(hw, HW_VA);
+		struct ptxn_hwemu_report r;
+		struct ptxn_hwemu_txn t;
+		ptxn_pte_t old;
+		bool clean;
+		ptxn_mm_t mm;
+
+		ptxn_mm_init(&mm);
+		ptxn_mm_set_flags(&mm, cet_mm ? PTXN_MM_X86_CET : 0);
+		ptxn_hwemu_attach_mm(hw, &mm);
+		ptxn_hwemu_check_begin(hw);
+		/* A read caches a writable, clean translation; then a wrprotect, not flushed. */
+		ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_READ, true, NULL), PTXN_MMU_OK);
+		hw_txn(hw, &mm, HW_VA, 1, mk_wrprotect, NULL, false);
+		/* The way back to read-write starts from a young, clean, read-only entry... */
+		old = ptxn_hwemu_txn_start(hw, &mm, HW_VA, leaf, 1, &t);
+		ck_assert(ptxn_pte_young(old) && !ptxn_pte_write(old) && !ptxn_pte_dirty(old));
+		/* ...and the stale translation writes before the commit. */
+		ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_WRITE, true, NULL),
+				  cet_hw ? PTXN_MMU_FAULT_WRITE : PTXN_MMU_OK);
+		ptxn_hwemu_txn_commit(hw, &mm, HW_VA, leaf, old, ptxn_pte_modify(old, ptxn_prot(rw)), &t);
+		ptxn_hwemu_txn_end(hw, &mm, &t, true);
+		clean = ptxn_hwemu_check(hw, &r);
+		if (variant == 1) {
+			/* The lie is caught: the D the stale write set is gone, and the checker says so. */
+			ck_assert(!ptxn_pte_dirty(ptxn_ptep_get(leaf)));
+			ck_assert(!clean);
+			ck_assert_uint_ge(r.lost, 1);
+		} else {
+			ck_assert_msg(clean, "variant %d: the checker found %llu lost updates", variant,
+				      (unsigned long long)r.lost);
+			ck_assert(ptxn_pte_dirty(ptxn_ptep_get(leaf)) == !cet_hw);
+		}
+		ptxn_hwemu_destroy(hw);
+	}
+}
+END_TEST
+
 /* The checker's CET rule: software must never produce R/W=0, D=1 under CET. */
 START_TEST(test_x86_cet_checker)
 {
@@ -300,6 +354,7 @@ void hwemu_rules_arch_tests(TCase *arch)
 	tcase_add_test(arch, test_x86_nx_and_user);
 	tcase_add_test(arch, test_x86_stale_dirty_pre_cet_and_cet);
 	tcase_add_test(arch, test_x86_cet_checker);
+	tcase_add_test(arch, test_x86_cet_flag_readonly_quiescent);
 	tcase_add_test(arch, test_x86_knights_landing);
 	tcase_add_test(arch, test_x86_pae_pdpte);
 }

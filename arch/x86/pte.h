@@ -176,6 +176,12 @@ PTXN_INLINE unsigned ptxn_arch_pte_prot_flags(uint64_t v)
  * A cleared entry receives no hardware update but KNL's stray A/D, which is not an access.
  */
 #define PTXN_ARCH_BROKEN_MAY_GAIN_HW_UPDATES 0
+
+/*
+ * A young entry with R/W=0 can only gain D through a stale writable TLB entry, and only
+ * before CET (SDM Vol. 3A 4.8, last paragraphs): with PTXN_MM_X86_CET it is final.
+ */
+#define PTXN_ARCH_MM_READONLY_FINAL ((unsigned)PTXN_MM_X86_CET)
 PTXN_INLINE bool ptxn_arch_change_needs_break(unsigned mm_flags, uint64_t old, uint64_t next)
 {
 	(void)mm_flags, (void)old, (void)next;
