@@ -21,7 +21,8 @@
  * cached writable translation whose D was clear sets D in the entry in memory without
  * re-checking R/W. Under it, AUTO's rule (only A=1 and D=1 is final) must still hold, and
  * the tempting rule "A=1 and read-only is final" (-DSTRATEGY=AUTO_RO) must be refuted:
- * that is why generic/pte.h has PTXN_ARCH_DIRTY_NEEDS_WRITE_IN_MEMORY = 0 for x86.
+ * that is why generic/pte.h has PTXN_ARCH_DIRTY_NEEDS_WRITE_IN_MEMORY = 0 for x86. Without
+ * STALE_TLB (CET hardware) AUTO_RO verifies: it is AUTO in an mm flagged PTXN_MM_X86_CET.
  * models/check runs every combination and expects exactly these verdicts.
  */
 
