@@ -180,7 +180,11 @@ static uint64_t apply_op(uint64_t v, uint8_t op, uint8_t a, uint8_t b)
 	}
 	}
 }
-/* The configuration byte: strategy = cfg % 3, then quirk and MMU-mode bits 2-4. */
+/*
+ * The configuration byte: strategy = cfg % 3, then quirk and MMU-mode bits 2-4: x86 bit 3
+ * CET walker, bits 3+4 also PTXN_MM_X86_CET; ARM64 bit 2 erratum 2645198, bit 3 HA, bit 4
+ * HA+HD; PowerPC bit 2 coprocessor, bit 3 R/C interrupt.
+ */
 struct sim_config {
 	enum ptxn_strategy strategy;
 	unsigned mm_flags, mmu_flags;
@@ -200,6 +204,12 @@ static struct sim_config sim_config(uint8_t cfg)
 		c.mmu_flags |= PTXN_MMU_X86_CET;
 	else
 		c.cet_like = false; /* pre-CET: a stale TLB entry may set D in a read-only entry */
+	/*
+	 * PTXN_MM_X86_CET promises no stale-TLB D into a read-only entry (AUTO then stores
+	 * young read-only entries plainly): only honest, so only given, with the CET walker.
+	 */
+	if ((cfg & 0x18) == 0x18)
+		c.mm_flags |= PTXN_MM_X86_CET;
 	if (PTXN_X86_PAE)
 		c.mmu_flags |= PTXN_MMU_X86_PAE;
 #elif defined(PTXN_FORMAT_ARM64)
