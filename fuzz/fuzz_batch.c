@@ -80,19 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	want = dirty_any ? ref_sw_mkdirty(want) : want;
 	FUZZ_EQ(old, want, "start_ptes returns the first entry with the folio's A/D");
 
-	next = old;
-	n = fuzz_u8(&in) % 5u;
-	for (i = 0; i < n; i++) {
-		uint8_t op = fuzz_u8(&in), a = fuzz_u8(&in), b = fuzz_u8(&in);
-
-		next = apply_op(next, op, a, b);
-	}
-	{
-		size_t len = strlen(fuzz_trace);
-
-		snprintf(fuzz_trace + len, sizeof(fuzz_trace) - len, " | old 0x%016llx new 0x%016llx |",
-			 (unsigned long long)old, (unsigned long long)next);
-	}
+	next = caller_change(&in, old);
 
 	n = fuzz_u8(&in) % 6u;
 	for (i = 0; i < n; i++)

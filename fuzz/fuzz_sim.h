@@ -180,6 +180,24 @@ static uint64_t apply_op(uint64_t v, uint8_t op, uint8_t a, uint8_t b)
 	}
 	}
 }
+
+/* The caller's new entry: up to four software operations on old, recorded in the trace. */
+static uint64_t caller_change(struct fuzz_in *in, uint64_t old)
+{
+	uint64_t next = old;
+	unsigned i, n = fuzz_u8(in) % 5u;
+	size_t len;
+
+	for (i = 0; i < n; i++) {
+		uint8_t op = fuzz_u8(in), a = fuzz_u8(in), b = fuzz_u8(in);
+
+		next = apply_op(next, op, a, b);
+	}
+	len = strlen(fuzz_trace);
+	snprintf(fuzz_trace + len, sizeof(fuzz_trace) - len, " | old 0x%016llx new 0x%016llx |",
+		 (unsigned long long)old, (unsigned long long)next);
+	return next;
+}
 /*
  * The configuration byte: strategy = cfg % 3, then quirk and MMU-mode bits 2-4: x86 bit 3
  * CET walker, bits 3+4 also PTXN_MM_X86_CET; ARM64 bit 2 erratum 2645198, bit 3 HA, bit 4

@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import bench  # noqa: E402
-from test_report import TapResult  # noqa: E402
+from test_report import tap_main  # noqa: E402
 
 TINY = ["--sizes", "512", "--shares", "0,1", "--samples", "3", "--quick", "--no-plot"]
 
@@ -216,13 +216,7 @@ class Parsing(unittest.TestCase):
 
 
 def main():
-    if "--verbose" in sys.argv or "-v" in sys.argv:
-        return unittest.main(argv=[sys.argv[0], "-v"])
-    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
-    result = TapResult()
-    suite.run(result)
-    print("1..%d" % result.n, flush=True)
-    return 0 if result.wasSuccessful() else 1
+    return tap_main(__name__)
 
 
 if __name__ == "__main__":

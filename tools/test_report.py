@@ -560,14 +560,19 @@ class TapResult(unittest.TestResult):
         self._line(True, test, " # SKIP " + reason)
 
 
-def main():
+def tap_main(module_name):
+    """Run a module's unittest cases as TAP for meson (-v: unittest's own output)."""
     if "--verbose" in sys.argv or "-v" in sys.argv:
-        return unittest.main(argv=[sys.argv[0], "-v"])
-    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+        return unittest.main(module=module_name, argv=[sys.argv[0], "-v"])
+    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[module_name])
     result = TapResult()
     suite.run(result)
     print("1..%d" % result.n, flush=True)
     return 0 if result.wasSuccessful() else 1
+
+
+def main():
+    return tap_main(__name__)
 
 
 if __name__ == "__main__":
