@@ -33,8 +33,8 @@ import sys
 
 from report_common import (
     HERE, ROOT, SCHEMA_PATH, SCHEMA_VERSION, STRATEGY_ORDER, NO_STRATEGY, MIN_TRANSACTIONS,
-    CONSOLE_TAG, RECORD_FIELDS, METRICS, ANSI, CHECK_DESC, TAP_LINE, ReportError, tail,
-    short_test_name, first_error_line, first_failure_line, human, duration)
+    MIN_SYSTEM_HW_EVENTS, CONSOLE_TAG, RECORD_FIELDS, METRICS, ANSI, CHECK_DESC, TAP_LINE,
+    ReportError, tail, short_test_name, first_error_line, first_failure_line, human, duration)
 from report_logs import (
     parse_record, read_case_log, parse_console, read_meson_json_log, read_junit,
     tap_descriptions, tap_context, split_subtest)
@@ -54,7 +54,7 @@ from report_run import (
 # Everything the modules define (so `from report import *` and linters see it all).
 __all__ = [
     "HERE", "ROOT", "SCHEMA_PATH", "SCHEMA_VERSION", "STRATEGY_ORDER", "NO_STRATEGY",
-    "MIN_TRANSACTIONS", "CONSOLE_TAG", "RECORD_FIELDS", "METRICS", "ANSI", "CHECK_DESC",
+    "MIN_TRANSACTIONS", "MIN_SYSTEM_HW_EVENTS", "CONSOLE_TAG", "RECORD_FIELDS", "METRICS", "ANSI", "CHECK_DESC",
     "TAP_LINE", "ReportError", "tail", "short_test_name", "first_error_line",
     "first_failure_line", "human", "duration", "parse_record", "read_case_log",
     "parse_console", "read_meson_json_log", "read_junit", "tap_descriptions", "tap_context",

@@ -6,7 +6,7 @@ Part of the conformance report (tools/report.py, which re-exports every name).
 """
 
 from report_common import (
-    METRICS, MIN_TRANSACTIONS, SCHEMA_VERSION, STRATEGY_ORDER, first_failure_line, human,
+    METRICS, MIN_SYSTEM_HW_EVENTS, MIN_TRANSACTIONS, SCHEMA_VERSION, STRATEGY_ORDER, first_failure_line, human,
     short_test_name, tail)
 from report_logs import parse_console, split_subtest, tap_context, tap_descriptions
 
@@ -252,18 +252,22 @@ def target_report(meta, cases, warnings, failed_step=None):
     else:
         t["status"], t["message"] = "pass", None
     if not meta.get("quick"):
-        floor = MIN_TRANSACTIONS["qemu" if meta["qemu"] else "host"]
+        # A bare-metal row (qemu-system) is sized in hardware A/D events (docs/baremetal.md).
+        system = str(meta.get("runs_on") or "").startswith("qemu-system")
+        what = "hw_events" if system else "transactions"
+        floor = MIN_SYSTEM_HW_EVENTS if system else MIN_TRANSACTIONS["qemu" if meta["qemu"] else "host"]
         small = []
         for col in sorted({column_of(c["strategy"]) for c in cases} - {None},
                           key=strategy_key):
             tt = column_stats(t, col)[0]
             if tt["expected_lost_updates"] and not tt["failed"]:
                 continue  # a negative control: it exists to lose updates, not to be big
-            if 0 < tt["transactions"] < floor:
-                small.append("%s %s" % (col, human(tt["transactions"])))
+            if 0 < tt[what] < floor:
+                small.append("%s %s" % (col, human(tt[what])))
         if small:
-            t["warnings"].append("fewer than %s transactions per strategy for a full-size "
-                                 "run here: %s" % (human(floor), ", ".join(small)))
+            t["warnings"].append("fewer than %s %s per strategy for a full-size run here: %s"
+                                 % (human(floor), "hardware A/D events" if system else
+                                    "transactions", ", ".join(small)))
     return t
 
 

@@ -22,6 +22,8 @@ NO_STRATEGY = "no strategy"
 # Issue #7: a default (not --quick) run means something only with at least this many
 # transactions per strategy on a target; below, the report carries a warning.
 MIN_TRANSACTIONS = {"host": 10 ** 6, "qemu": 10 ** 5}
+# The bare-metal rows are sized by what QEMU's MMU does: hardware A/D events per strategy.
+MIN_SYSTEM_HW_EVENTS = 10 ** 5
 
 CONSOLE_TAG = "PTXN-CASE "
 RECORD_FIELDS = ("test", "name", "strategy", "format", "status", "transactions", "hw_events",

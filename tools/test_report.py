@@ -355,6 +355,16 @@ class Reports(unittest.TestCase):
                                             "full-size run here: clear 5k"])
         self.assertEqual(report.target_report(META, cases, [])["warnings"], [])
 
+    def test_size_warning_of_a_bare_metal_row_counts_hw_events(self):
+        system = dict(META, quick=False, qemu="7.2.0", runs_on="qemu-system-x86_64")
+        cases = [report.new_case("bm", "race_clear", "pass", "junit")]
+        cases[0].update(strategy="clear", transactions=50000, hw_events=120000, metrics=True)
+        self.assertEqual(report.target_report(system, copy.deepcopy(cases), [])["warnings"], [])
+        cases[0].update(hw_events=60000)
+        self.assertEqual(report.target_report(system, cases, [])["warnings"],
+                         ["fewer than 100k hardware A/D events per strategy for a full-size "
+                          "run here: clear 60k"])
+
     def test_html_is_self_contained_and_red_where_it_fails(self):
         page = report.html_matrix(self.matrix)
         self.assertTrue(page.startswith("<!DOCTYPE html>"))
