@@ -139,10 +139,13 @@ PTXN_INLINE unsigned ptxn_pte_prot_flags(ptxn_pte_t pte)
 	return ptxn_arch_pte_prot_flags(ptxn_pte_val(pte));
 }
 
-/* No MMU can write this entry any more (see generic/pte.h): a plain store is safe. */
+/*
+ * No MMU can write this entry any more (see generic/pte.h): a plain store is safe. Judged
+ * with no PTXN_MM_* promise; a transaction also counts its mm's (PTXN_MM_X86_CET).
+ */
 PTXN_INLINE bool ptxn_pte_quiescent(ptxn_pte_t pte)
 {
-	return ptxn_arch_pte_quiescent(ptxn_pte_val(pte));
+	return ptxn_arch_pte_quiescent(0, ptxn_pte_val(pte));
 }
 
 /* ---- modifiers ----------------------------------------------------------------------- */

@@ -118,17 +118,6 @@ PTXN_INLINE void ptxn_txn_flush(ptxn_mm_t *mm, uintptr_t start, uintptr_t end,
 }
 
 /* Whether start left the entry broken: a pure function of (mm, old), so commit agrees. */
-/*
- * No MMU can change v any more (ptxn_arch_pte_quiescent), also counting what this mm's
- * hardware promises: under PTXN_MM_X86_CET a young read-only x86 entry is final.
- */
-PTXN_INLINE bool ptxn_txn_quiescent(const ptxn_mm_t *mm, ptxn_pteval_t v)
-{
-	return ptxn_arch_pte_quiescent(v) ||
-	       ((mm->flags & PTXN_ARCH_MM_READONLY_FINAL) && ptxn_arch_pte_hw_valid(v) &&
-		ptxn_arch_pte_young(v) && !ptxn_arch_pte_write(v));
-}
-
 PTXN_INLINE bool ptxn_txn_started_broken(const ptxn_mm_t *mm, ptxn_pteval_t old)
 {
 	return mm->strategy == PTXN_STRATEGY_CLEAR || ptxn_arch_start_needs_break(mm->flags, old);
@@ -210,7 +199,7 @@ PTXN_INLINE void ptxn_modify_prot_commit_from(ptxn_mm_t *mm, uintptr_t addr, ptx
 		PTXN_STAT_ADD(mm, unchanged, 1);
 		return;
 	}
-	if (mm->strategy == PTXN_STRATEGY_AUTO && ptxn_txn_quiescent(mm, old)) {
+	if (mm->strategy == PTXN_STRATEGY_AUTO && ptxn_arch_pte_quiescent(mm->flags, old)) {
 		/* No MMU can have changed old: a plain store (one changed half on i686). */
 		PTXN_STAT_ADD(mm, quiescent, 1);
 		ptxn_arch_slot_replace(&ptep->storage, old_pte.storage, pte.storage);
@@ -255,7 +244,7 @@ PTXN_INLINE ptxn_pte_t ptxn_modify_prot_start_ptes_from(ptxn_mm_t *mm, uintptr_t
 			v = ptxn_arch_pte_from_storage(ptxn_txn_harvest(ptep + i));
 		} else {
 			v = ptxn_pte_val(ptxn_ptep_get(ptep + i));
-			if (!ptxn_txn_quiescent(mm, v))
+			if (!ptxn_arch_pte_quiescent(mm->flags, v))
 				v = ptxn_arch_pte_from_storage(ptxn_txn_break(ptep + i));
 		}
 		if (i == 0)

@@ -102,7 +102,7 @@ static void check_merge(uint64_t start, uint64_t next, uint8_t what)
 		FUZZ_EQ(was, start, "break returns the entry");
 		FUZZ_CHECK(!(broken & REF_HW_VALID), "a broken entry is still valid: 0x%016llx",
 			   (unsigned long long)broken);
-		FUZZ_EQ(ptxn_arch_pte_quiescent(broken), ref_quiescent(broken),
+		FUZZ_EQ(ptxn_arch_pte_quiescent(0, broken), ref_quiescent(broken),
 			"quiescent of a broken entry");
 	}
 	/* No hardware update: the merge must return next unchanged. */

@@ -258,21 +258,19 @@ PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_strip_hw(ptxn_pteval_t v)
  * without losing anything: the MMU cannot use it (not hardware-valid), or it is young and
  * either already hardware-dirty or never to become so. "Never" needs the dirty update to
  * be checked against the entry in memory (ARM64 DBM); on x86 and PowerPC a stale writable
- * TLB entry may still set D/C in a read-only entry, so only young+dirty counts there.
+ * TLB entry may still set D/C in a read-only entry, so only young+dirty counts there,
+ * unless the address space's quirk flags mm_flags (PTXN_MM_*) include
+ * PTXN_ARCH_MM_READONLY_FINAL: then the hardware promises no such late update, and young
+ * and read-only is final too (x86: PTXN_MM_X86_CET; 0 elsewhere).
  * (KNL's A/D in a non-present entry and a radix R/C write-back into an emptied entry are
  * not updates of a live translation; PTXN_ARCH_PTE_NONE_IGNORE already ignores them.)
- */
-/*
- * The mm flags (PTXN_MM_*) under which a young, hardware-valid, read-only entry is final
- * as well: x86 says PTXN_MM_X86_CET (no stale-TLB D into an R/W=0 entry); 0 elsewhere.
- * core/transaction.h applies it (ptxn_txn_quiescent).
  */
 #ifndef PTXN_ARCH_MM_READONLY_FINAL
 #define PTXN_ARCH_MM_READONLY_FINAL 0u
 #endif
 
 #ifndef PTXN_HAVE_ARCH_PTE_QUIESCENT
-PTXN_INLINE bool ptxn_arch_pte_quiescent(ptxn_pteval_t v)
+PTXN_INLINE bool ptxn_arch_pte_quiescent(unsigned mm_flags, ptxn_pteval_t v)
 {
 	/*
 	 * Where a broken entry can still receive a late write-back (PowerPC radix R/C into an
@@ -284,7 +282,8 @@ PTXN_INLINE bool ptxn_arch_pte_quiescent(ptxn_pteval_t v)
 	if (!ptxn_arch_pte_young(v))
 		return false;
 	return ptxn_arch_pte_hw_dirty(v) ||
-	       (PTXN_ARCH_DIRTY_NEEDS_WRITE_IN_MEMORY && !ptxn_arch_pte_write(v));
+	       ((PTXN_ARCH_DIRTY_NEEDS_WRITE_IN_MEMORY || (mm_flags & PTXN_ARCH_MM_READONLY_FINAL)) &&
+		!ptxn_arch_pte_write(v));
 }
 #endif
 
