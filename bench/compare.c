@@ -442,7 +442,7 @@ int main(int argc, char **argv)
 						do { /* a preempted sample is redone, up to 20 times */
 							sample_preempted = false;
 							trips[c]++;
-							if (!one_sample(ct, ct->strategy >= 0 ? &mms[ct->strategy] : NULL,
+							if (!one_sample(ct, ct->mm >= 0 ? &mms[ct->mm] : NULL,
 									batch, &cl, k == 0,
 									&ns[(k * NCONTENDERS + c) * 3],
 									&spurious[c], &accesses[c])) {

@@ -195,7 +195,7 @@ enum contender_kind { K_LINUX, K_FREEBSD, K_PTXN, K_PTXN_PTES, K_UNSAFE, K_MEMOR
 struct contender {
 	const char *name;
 	enum contender_kind kind;
-	int strategy;         /* ptxn rows */
+	int mm;               /* ptxn rows: mms[] index (the strategy, or BENCH_MM_AUTO_CET); else -1 */
 	bool exact_ad;        /* keeps each entry's own A/D (the batched rows fold them per folio) */
 	bool hidden;          /* run only when named by --contenders */
 };
