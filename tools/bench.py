@@ -77,13 +77,18 @@ class BenchError(Exception):
 # ------------------------------------------------------------------------ build
 
 
-def machine_file(name):
-    """The compiler, flags and exe_wrapper of cross-files/<name>.ini (Meson machine-file
-    syntax: values are Python-like literals, [constants] may be referred to by name)."""
-    path = os.path.join(ROOT, "cross-files", name + ".ini")
+def machine_file(name, files=None):
+    """The compiler, flags and exe_wrapper of cross-files/<name>.ini, or of the machine
+    files `files` layered in order as Meson does (i686-host under qemu adds one). Meson
+    machine-file syntax: values are Python-like literals, [constants] may be referred to by
+    name."""
+    paths = [os.path.join(ROOT, f) for f in files] if files else \
+        [os.path.join(ROOT, "cross-files", name + ".ini")]
     consts, out, section = {}, {}, None
-    with open(path) as f:
-        for line in f:
+    for path in paths:
+        with open(path) as f:
+            lines = f.read().splitlines()
+        for line in lines:
             line = line.split("#", 1)[0].strip()
             m = re.match(r"^\[(.*)\]$", line)
             if m:
@@ -107,9 +112,9 @@ def machine_file(name):
             "exe_wrapper": as_list(out.get("exe_wrapper"))}
 
 
-def build(target, bdir):
+def build(target, bdir, files=None):
     """Compile compare and paravirt for target into bdir; returns (compare, paravirt, wrapper)."""
-    mf = machine_file(target)
+    mf = machine_file(target, files)
     os.makedirs(bdir, exist_ok=True)
     flags = ["-O2", "-Wall", "-Wextra", "-pthread", "-I" + os.path.join(ROOT, "include")]
     flags += mf["c_args"] + [a for a in mf["c_link_args"] if a not in mf["c_args"]]
@@ -451,7 +456,9 @@ def run(argv, matrix=None):
     if target is not None and target.kind == "system":
         say("%s is a bare-metal target: ./matrix bench runs user-space programs only" % a.target)
         return 2
-    under_qemu = bool(machine_file(a.target)["exe_wrapper"])
+    # the machine files as ./matrix layers them (i686-host may run under qemu here)
+    files = target.machine_files if target is not None else None
+    under_qemu = bool(machine_file(a.target, files)["exe_wrapper"])
     if not a.count_sizes and (a.quick or under_qemu):
         # counts barely depend on the size; the biggest are slow to count (callgrind
         # 50x, qemu -singlestep with a log line per instruction far more)
@@ -463,9 +470,11 @@ def run(argv, matrix=None):
     bdir = a.build_dir or os.path.join(ROOT, "build", "bench", a.target)
     t0 = time.time()
     try:
-        compare, paravirt, wrapper = build(a.target, bdir)
+        compare, paravirt, wrapper = build(a.target, bdir, files)
         say("bench: built %s for %s%s" % (compare, a.target, " (runs under %s)" % " ".join(
             wrapper) if wrapper else ""))
+        if target is not None and target.note:
+            say("bench: note: %s; instruction counts come from qemu's exec log" % target.note)
         with tempfile.TemporaryDirectory(prefix="ptxn-bench-") as tmp:
             timed, meta, pv_rows, counts = [], {}, [], {}
             if not under_qemu:
@@ -491,6 +500,7 @@ def run(argv, matrix=None):
     if summary:
         say("\n" + "\n".join(summary))
     report = {"target": a.target, "under_qemu": under_qemu, "quick": a.quick,
+              "note": target.note if target is not None else None,
               "command": "./matrix bench " + " ".join(argv), "date": time.strftime(
                   "%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "cpu": cpu_model(),
               "cpus": os.cpu_count(), "load_average_end": round(load, 2),

@@ -81,19 +81,23 @@ def introspect(bdir, what):
 
 
 def machine_file_text(t):
-    try:
-        with open(os.path.join(ROOT, t.file)) as f:
-            return f.read()
-    except OSError:
-        return ""
+    """The target's machine files, in the order Meson layers them."""
+    text = ""
+    for path in getattr(t, "machine_files", [t.file]):
+        try:
+            with open(os.path.join(ROOT, path)) as f:
+                text += f.read() + "\n"
+        except OSError:
+            pass
+    return text
 
 
 def emulator(t):
     """'qemu-aarch64-static 7.2.22 (Debian ...) -cpu neoverse-n1', or None on the host."""
     if not getattr(t, "under_qemu", False) and not t.runs_on.startswith("qemu"):
         return None
-    m = re.search(r"^\s*exe_wrapper\s*=\s*\[\s*'([^']+)'", machine_file_text(t), re.M)
-    prog = m.group(1) if m else t.runs_on.split()[0]
+    m = re.findall(r"^\s*exe_wrapper\s*=\s*\[\s*'([^']+)'", machine_file_text(t), re.M)
+    prog = m[-1] if m else t.runs_on.split()[0]
     if not shutil.which(prog) and shutil.which(prog + "-static"):
         prog += "-static"
     version = "version unknown"
@@ -145,8 +149,8 @@ def target_meta(t, bdir, scale, seconds, quick):
     cpu = getattr(t, "cpu", "-") if qemu else host_cpu()
     return {"name": t.name, "arch": arch + (" (big-endian)" if big else ""), "cpu": cpu,
             "compiler": facts.get("compiler", t.toolchain), "qemu": qemu,
-            "runs_on": t.runs_on, "toolchain": t.toolchain, "scale": scale,
-            "seconds": seconds, "quick": quick}
+            "runs_on": t.runs_on, "note": getattr(t, "note", None), "toolchain": t.toolchain,
+            "scale": scale, "seconds": seconds, "quick": quick}
 
 
 # ---------------------------------------------------------------------------- progress
@@ -245,16 +249,12 @@ def run_meson_target(mx, t, args, scale, progress, caselog):
     os.makedirs(bdir, exist_ok=True)
     with open(log, "w"):
         pass
-    if not os.path.exists(os.path.join(bdir, "meson-private", "coredata.dat")):
-        progress.set("meson setup")
-        shutil.rmtree(bdir)
-        os.makedirs(bdir)
-        opt = "--native-file" if t.kind == "native" else "--cross-file"
-        if mx.step(["meson", "setup", opt, t.file, bdir], log) != 0:
-            text = read_from(log, 0)
-            res["target_failure"] = ("setup", "meson setup failed: " + first_error_line(text),
-                                     tail(text))
-            return res
+    progress.set("meson setup")
+    if mx.meson_setup(t, bdir, log) != 0:
+        text = read_from(log, 0)
+        res["target_failure"] = ("setup", "meson setup failed: " + first_error_line(text),
+                                 tail(text))
+        return res
     progress.set("build")
     jobs = ["-j", str(args.jobs)] if args.jobs else []
     off = os.path.getsize(log)
@@ -414,6 +414,9 @@ def run_report(mx, args, argv):
         if args.quick:
             scale *= mx.QUICK_SCALE
         rep = run_one(mx, t, args, scale, k, len(targets))
+        if t.kind in ("native", "cross"):
+            mx.publish_junit(t, os.path.join(mx.BUILD, t.name, "meson-logs",
+                                             "testlog-%s.junit.xml" % t.name), outdir)
         info["generated"] = now_iso()
         write_target(outdir, rep, info)
         reports.append(rep)

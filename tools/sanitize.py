@@ -11,7 +11,7 @@ Two extra native build variants, each with its own machine file and build direct
 
 They are not in ./matrix's TARGETS: a plain `./matrix test` or `./matrix report` does not
 build them. Their meson test runs everything a native row runs except the host-tool suites
-(SKIP_SUITES: report, consumers, model, bench), which compile nothing with the sanitizers
+(SKIP_SUITES: report, consumers, model, bench, matrix), which compile nothing with the sanitizers
 and are run by the plain x86_64-gcc row, plus suite 'sanitize' (tests/sanitize/): broken
 cases the sanitizer must report, so a silent or blind sanitizer fails the row.
 """
@@ -20,7 +20,7 @@ import os
 
 # Suites whose tests run host tools (python, meson, spin, valgrind) rather than sanitized
 # binaries.
-SKIP_SUITES = ["report", "consumers", "model", "bench"]
+SKIP_SUITES = ["report", "consumers", "model", "bench", "matrix"]
 
 # Sanitizer run-time options, unless the caller's environment already sets them.
 #   TSan: stop at the first report (a Check test case then fails with "Early exit");

@@ -29,7 +29,6 @@ independent seeds rather than one long run. Logs: build/<target>/soak/.
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
 import time
@@ -70,13 +69,9 @@ def build(mx, t, bdir):
     for f in os.listdir(os.path.join(bdir, "soak")):  # the last soak's rounds
         if f.startswith("round-"):
             os.remove(os.path.join(bdir, "soak", f))
-    if not os.path.exists(os.path.join(bdir, "meson-private", "coredata.dat")):
-        shutil.rmtree(bdir, ignore_errors=True)
-        os.makedirs(os.path.join(bdir, "soak"))
-        opt = "--native-file" if t.kind == "native" else "--cross-file"
-        if mx.step(["meson", "setup", opt, t.file, bdir], log) != 0:
-            mx.say(mx.log_tail(log))
-            raise SystemExit("matrix soak: meson setup failed (%s)" % log)
+    if mx.meson_setup(t, bdir, log) != 0:
+        mx.say(mx.log_tail(log))
+        raise SystemExit("matrix soak: meson setup failed (%s)" % log)
     if mx.step(["meson", "compile", "-C", bdir, "-j", "2"], log) != 0:
         mx.say(mx.log_tail(log))
         raise SystemExit("matrix soak: build failed (%s)" % log)
