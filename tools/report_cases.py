@@ -233,9 +233,11 @@ def column_stats(t, col):
 
 
 def target_report(meta, cases, warnings, failed_step=None):
-    """meta: name, arch, cpu, compiler, qemu, runs_on, toolchain, scale, seconds, quick."""
+    """meta: name, arch, cpu, compiler, qemu, runs_on, toolchain, scale, seconds, quick,
+    and optionally note (how the row ran otherwise than its table row says)."""
     t = {k: meta[k] for k in ("name", "arch", "cpu", "compiler", "qemu", "runs_on",
                               "toolchain", "scale", "seconds")}
+    t["note"] = meta.get("note")
     t["seconds"] = round(t["seconds"], 3)
     t["failed_step"] = failed_step
     t["totals"] = totals(cases)

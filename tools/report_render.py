@@ -33,6 +33,11 @@ def lost_text(tt):
     return s
 
 
+def runs_on(t):
+    """Where a target's tests ran: 'host', or the emulator and its -cpu."""
+    return t["runs_on"] + (" -cpu " + t["cpu"] if t["qemu"] else "")
+
+
 def any_traps(targets):
     return any(t["totals"]["traps"] is not None for t in targets)
 
@@ -40,22 +45,22 @@ def any_traps(targets):
 def terminal_matrix(m):
     targets = m["targets"]
     cols = strategy_columns(targets)
-    head = ["target", "status", "cases", "transactions", "hw events", "lost", "spurious",
-            "traps", "time"] + [c or NO_STRATEGY for c in cols]
+    head = ["target", "runs on", "status", "cases", "transactions", "hw events", "lost",
+            "spurious", "traps", "time"] + [c or NO_STRATEGY for c in cols]
     rows = []
     for t in targets:
         tt = t["totals"]
-        rows.append([t["name"], "pass" if t["status"] == "pass" else "FAIL",
+        rows.append([t["name"], runs_on(t), "pass" if t["status"] == "pass" else "FAIL",
                      "%d/%d" % (tt["passed"], tt["cases"]), human(tt["transactions"]),
                      human(tt["hw_events"]), lost_text(tt), human(tt["spurious_faults"]),
                      human(tt["traps"]), duration(t["seconds"])]
                     + [strategy_cell(t, c)[1] for c in cols])
     if not any_traps(targets):  # no paravirt case ran: no column of dashes
-        head.pop(7)
+        head.pop(8)
         for r in rows:
-            r.pop(7)
+            r.pop(8)
     w = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
-    fmt = lambda r: "  ".join(str(c).ljust(w[i]) if i < 2 else str(c).rjust(w[i])
+    fmt = lambda r: "  ".join(str(c).ljust(w[i]) if i < 3 else str(c).rjust(w[i])
                               for i, c in enumerate(r)).rstrip()
     lines = [fmt(head), fmt(["-" * n for n in w])] + [fmt(r) for r in rows]
     fails = [(t, c) for t in targets for c in failing_cases(t["cases"])]
@@ -64,6 +69,11 @@ def terminal_matrix(m):
         lines.append("Failed cases:")
         for t, c in fails:
             lines.append("  %s  %s: %s" % (t["name"], c["id"], c["message"] or "failed"))
+    notes = [(t["name"], t["note"]) for t in targets if t.get("note")]
+    if notes:
+        lines.append("")
+        lines.append("Notes:")
+        lines += ["  %s: %s" % tn for tn in notes]
     warn = [(t["name"], w_) for t in targets for w_ in t["warnings"]]
     if warn:
         lines.append("")
@@ -87,7 +97,9 @@ def md_target(t, m, link_matrix=True):
     out += ["| | |", "|---|---|",
             "| arch | %s |" % md_escape(t["arch"]), "| cpu | %s |" % md_escape(t["cpu"]),
             "| compiler | %s |" % md_escape(t["compiler"]),
+            "| runs on | %s |" % md_escape(runs_on(t)),
             "| emulator | %s |" % md_escape(t["qemu"] or "none (runs on the host)"),
+            ] + (["| note | %s |" % md_escape(t["note"])] if t.get("note") else []) + [
             "| toolchain | %s |" % md_escape(t["toolchain"]),
             "| PTXN_TEST_SCALE | %g |" % t["scale"],
             "| time | %s |" % duration(t["seconds"]),
@@ -155,10 +167,10 @@ def md_matrix(m):
                len(targets), tt["cases"], tt["passed"], tt["failed"], tt["skipped"],
                human(tt["transactions"]), human(tt["hw_events"]), lost_text(tt),
                human(tt["spurious_faults"])), "",
-           "| target | status | cases | transactions | hw events | lost updates | "
+           "| target | runs on | status | cases | transactions | hw events | lost updates | "
            "spurious faults | " + ("traps | " if traps else "") + "time | "
            + " | ".join(c or NO_STRATEGY for c in cols) + " |",
-           "|---|---|--:|--:|--:|--:|--:|" + ("--:|" if traps else "") + "--:|"
+           "|---|---|---|--:|--:|--:|--:|--:|" + ("--:|" if traps else "") + "--:|"
            + "---|" * len(cols)]
     for t in targets:
         s = t["totals"]
@@ -167,8 +179,9 @@ def md_matrix(m):
             state, short, long_ = strategy_cell(t, c)
             cells.append({"pass": "✅ " + long_, "fail": "❌ " + md_escape(long_),
                           "none": "–"}[state])
-        out.append("| [%s](%s.md) | %s | %d/%d | %s | %s | %s | %s | %s%s | %s |" % (
-            t["name"], t["name"], "✅ pass" if t["status"] == "pass" else "❌ **FAIL**",
+        out.append("| [%s](%s.md) | %s | %s | %d/%d | %s | %s | %s | %s | %s%s | %s |" % (
+            t["name"], t["name"], md_escape(runs_on(t) + (" (note)" if t.get("note") else "")),
+            "✅ pass" if t["status"] == "pass" else "❌ **FAIL**",
             s["passed"], s["cases"], human(s["transactions"]), human(s["hw_events"]),
             lost_text(s), human(s["spurious_faults"]),
             human(s["traps"]) + " | " if traps else "", duration(t["seconds"]),
@@ -178,6 +191,9 @@ def md_matrix(m):
         out += ["", "## Failed cases", ""]
         out += ["- **%s** `%s`: %s" % (t["name"], c["id"], md_escape(c["message"] or "failed"))
                 for t, c in fails]
+    notes = [(t["name"], t["note"]) for t in targets if t.get("note")]
+    if notes:
+        out += ["", "## Notes", ""] + ["- %s: %s" % (n, md_escape(x)) for n, x in notes]
     warn = [(t["name"], w) for t in targets for w in t["warnings"]]
     if warn:
         out += ["", "## Warnings", ""] + ["- %s: %s" % (n, md_escape(w)) for n, w in warn]
@@ -209,6 +225,8 @@ tr.why ul{margin:0;padding-left:16px}tr.why code{color:#5c0a0a;font-weight:600}
 .ok{color:#1a7f37;font-weight:600}.bad{color:#b42318;font-weight:700}
 .warn{background:#fff4d6;border:1px solid #e7c25b;padding:4px 8px;margin:4px 0;border-radius:4px;
  font-size:13px}.warn ul{margin:2px 0;padding-left:18px}
+.note{background:#eef4ff;border:1px solid #9bb7e8;padding:4px 8px;margin:4px 0;border-radius:4px;
+ font-size:13px}.note ul{margin:2px 0;padding-left:18px}
 table.matrix{font-size:13px}table.matrix th,table.matrix td{padding:3px 6px}
 details{border:1px solid #d0d7de;border-radius:6px;margin:8px 0;padding:4px 10px}
 details.fail{border-color:#e5534b}
@@ -254,8 +272,9 @@ def html_matrix(m):
 
     o.append("<h2>Targets &times; strategies</h2>")
     traps = any_traps(targets)
-    ncols = 8 + traps + len(cols)
-    o.append("<table class=\"matrix\"><tr><th>target</th><th>status</th><th>cases</th>"
+    ncols = 9 + traps + len(cols)
+    o.append("<table class=\"matrix\"><tr><th>target</th><th>runs on</th><th>status</th>"
+             "<th>cases</th>"
              "<th>transactions</th><th>hw A/D events</th><th>lost updates</th>"
              "<th>spurious faults</th>" + ("<th>traps</th>" if traps else "") + "<th>time</th>"
              + "".join("<th class=\"strat\">%s</th>" % h(c or NO_STRATEGY) for c in cols)
@@ -265,6 +284,9 @@ def html_matrix(m):
         row = ["<tr class=\"target %s\">" % t["status"],
                "<td class=\"name %s\"><a href=\"#t-%s\">%s</a><small>%s, %s</small></td>"
                % (t["status"], h(t["name"]), h(t["name"]), h(t["arch"]), h(t["cpu"])),
+               "<td class=\"name\"%s>%s%s</td>" % (
+                   " title=\"%s\"" % h(t["note"]) if t.get("note") else "", h(runs_on(t)),
+                   "<small>%s</small>" % h(t["note"]) if t.get("note") else ""),
                "<td class=\"cell %s\"><b>%s</b></td>" % (
                    t["status"], "&#10003; pass" if t["status"] == "pass" else "&#10007; FAIL"),
                "<td class=\"n\">%d/%d</td>" % (s["passed"], s["cases"]),
@@ -312,6 +334,10 @@ def html_matrix(m):
              "not pass; \"caught\": in passing negative controls, which exist to lose them. "
              "Hover a number for its exact value; per-case details below.</p>")
 
+    notes = [(t["name"], t["note"]) for t in targets if t.get("note")]
+    if notes:
+        o.append("<div class=\"note\"><b>Notes</b><ul>%s</ul></div>" % "".join(
+            "<li><b>%s</b>: %s</li>" % (h(n), h(x)) for n, x in notes))
     warn = [(t["name"], w) for t in targets for w in t["warnings"]]
     if warn:
         o.append("<div class=\"warn\"><b>Warnings</b><ul>%s</ul></div>" % "".join(
@@ -331,7 +357,8 @@ def html_matrix(m):
         o.append("<p class=\"meta\">%s &middot; cpu %s &middot; %s &middot; %s &middot; "
                  "PTXN_TEST_SCALE %g%s</p>" % (
                      h(t["arch"]), h(t["cpu"]), h(t["compiler"]),
-                     h(t["qemu"] or "runs on the host"), t["scale"],
+                     h(t["qemu"] + (" (%s)" % t["note"] if t.get("note") else "")
+                       if t["qemu"] else "runs on the host"), t["scale"],
                      " &middot; failed at: %s" % h(t["failed_step"]) if t["failed_step"] else ""))
         if t["message"]:
             o.append("<p class=\"bad\">%s</p>" % h(t["message"]))

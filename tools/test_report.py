@@ -280,7 +280,8 @@ class Reports(unittest.TestCase):
         self.target = report.target_report(META, cases, warnings)
         good = [c for c in copy.deepcopy(cases) if c["status"] != "fail"]
         meta = dict(META, name="aarch64-lse", arch="aarch64", cpu="neoverse-n1",
-                    qemu="qemu-aarch64-static 7.2.22 -cpu neoverse-n1", scale=0.25)
+                    runs_on="qemu-aarch64", qemu="qemu-aarch64-static 7.2.22 -cpu neoverse-n1",
+                    scale=0.25)
         self.good = report.target_report(meta, good, [])
         self.matrix = report.matrix_report([self.target, self.good], INFO)
         self.schema = report.load_schema()
@@ -377,7 +378,7 @@ class Reports(unittest.TestCase):
         # the row under the target lists the failing cases with their messages
         self.assertTrue(re.search(r"<td class=\"cell fail\" title=\"race_merge/test_merge_lost: "
                                   r"lost 3 updates at slot 7[^\"]*\"><b>&#10007; 1/2</b>", page))
-        self.assertIn("<tr class=\"why\"><td colspan=\"11\"><ul><li><code>crashy/(executable)"
+        self.assertIn("<tr class=\"why\"><td colspan=\"12\"><ul><li><code>crashy/(executable)"
                       "</code> killed by signal 11", page)
         self.assertIn("<li><code>race_merge/test_merge_lost</code> lost 3 updates at slot 7", page)
         self.assertIn("<td class=\"cell fail\"><b>&#10007; FAIL</b></td>", page)
@@ -403,13 +404,34 @@ class Reports(unittest.TestCase):
     def test_markdown_and_terminal(self):
         md = report.md_matrix(self.matrix)
         self.assertIn("❌ **FAIL**", md)
-        self.assertIn("| [aarch64-lse](aarch64-lse.md) | ✅ pass |", md)
+        self.assertIn("| [aarch64-lse](aarch64-lse.md) | qemu-aarch64 -cpu neoverse-n1 | ✅ pass |",
+                      md)
         self.assertIn("`race_merge/test_merge_lost`: lost 3 updates", md)
         tmd = report.md_target(self.target, self.matrix)
         self.assertIn("## Failure output", tmd)
         term = report.terminal_matrix(self.matrix)
-        self.assertRegex(term, r"x86_64-gcc\s+FAIL\s+4/7")
+        self.assertRegex(term, r"x86_64-gcc\s+host\s+FAIL\s+4/7")
         self.assertIn("x86_64-gcc  crashy/(executable): killed by signal 11", term)
+        self.assertNotIn("Notes", term)
+
+    def test_a_row_that_ran_elsewhere_says_so_everywhere(self):
+        # i686-host on a host without 32-bit support (issue 16): runs on and a note
+        why = "PTXN_I686_HOST=qemu: runs under qemu-i386 -cpu max instead of natively"
+        meta = dict(META, name="i686-host", arch="x86", cpu="max", runs_on="qemu-i386",
+                    qemu="qemu-i386-static 7.2.22 -cpu max", scale=0.25, note=why)
+        t = report.target_report(meta, self.good["cases"], [])
+        m = report.matrix_report([self.good, t], INFO)
+        report.check(m)
+        self.assertRegex(report.terminal_matrix(m), r"i686-host\s+qemu-i386 -cpu max\s+pass")
+        self.assertIn("Notes:\n  i686-host: " + why, report.terminal_matrix(m))
+        md = report.md_matrix(m)
+        self.assertIn("| [i686-host](i686-host.md) | qemu-i386 -cpu max (note) | ✅ pass |", md)
+        self.assertIn("## Notes\n\n- i686-host: " + why, md)
+        self.assertIn("| note | %s |" % why, report.md_target(t, m))
+        page = report.html_matrix(m)
+        self.assertIn("<td class=\"name\" title=\"%s\">qemu-i386 -cpu max<small>%s</small></td>"
+                      % (why, why), page)
+        self.assertIn("<div class=\"note\"><b>Notes</b>", page)
 
     def test_write_and_rerender(self):
         out = tempfile.mkdtemp()
