@@ -34,6 +34,9 @@
 #include <sys/auxv.h>
 #include <sys/utsname.h>
 #include <time.h>
+#if defined(__i386__)
+#include <cpuid.h>
+#endif
 
 #ifndef PTXN_TEST_CPU_FAMILY
 #error "PTXN_TEST_CPU_FAMILY must be set by tests/meson.build"
@@ -147,8 +150,24 @@ START_TEST(test_cpu_is_the_requested_one)
 		ck_assert_msg((hwcap2 & v31) != 0, "power10: hwcap2 %#lx", hwcap2);
 	else
 		ck_abort_msg("unknown powerpc cpu %s: teach test_smoke_slot.c its hwcaps", cpu);
+#elif defined(__i386__)
+	/*
+	 * qemu-i386 hands no useful AT_HWCAP; ask CPUID (leaf 1, EDX; SDM Vol. 2A, CPUID):
+	 * pentium2 (i686-qemu) has CMOV but no SSE; max (i686-host under qemu, on a host that
+	 * cannot run i686 binaries itself) has SSE2.
+	 */
+	unsigned int eax, ebx, ecx, edx;
+	const unsigned int cmov = 1u << 15, sse = 1u << 25, sse2 = 1u << 26;
+
+	ck_assert_msg(__get_cpuid(1, &eax, &ebx, &ecx, &edx), "%s: no CPUID leaf 1", cpu);
+	if (strcmp(cpu, "pentium2") == 0)
+		ck_assert_msg((edx & cmov) && !(edx & sse), "pentium2: cpuid.1.edx %#x", edx);
+	else if (strcmp(cpu, "max") == 0)
+		ck_assert_msg((edx & sse2) != 0, "max: cpuid.1.edx %#x", edx);
+	else
+		ck_abort_msg("unknown i386 cpu %s: teach test_smoke_slot.c its CPUID bits", cpu);
 #else
-	/* x86 under qemu-i386: qemu reports no useful AT_HWCAP; uname is checked above. */
+	ck_abort_msg("running under qemu -cpu %s: teach test_smoke_slot.c this arch", cpu);
 #endif
 }
 END_TEST
