@@ -177,6 +177,67 @@ START_TEST(test_arm64_aptable)
 }
 END_TEST
 
+/*
+ * Cortex-A715 erratum 2645198 (issue 17): with PTXN_MM_ERRATUM_ARM64_2645198, start breaks
+ * and flushes every valid entry executable at EL0 (UXN=0), as Linux's
+ * ptep_modify_prot_start does for pte_user_exec(). Linux's PAGE_EXECONLY entry (VALID, AF,
+ * RDONLY, nG, PXN; no AP[1], UXN=0) is one, although it is not a "user" entry by AP[1]:
+ * an access between start and commit faults, and the flush comes before the commit. An
+ * entry with UXN=1 is changed in place, without a flush.
+ */
+START_TEST(test_arm64_erratum_2645198_exec_only)
+{
+	const uint64_t exec_only = PTXN_ARM64_VALID | PTXN_ARM64_TYPE_PAGE | PTXN_ARM64_SH_INNER |
+				   PTXN_ARM64_AF | PTXN_ARM64_RDONLY | PTXN_ARM64_NG |
+				   PTXN_ARM64_PXN; /* Linux PROT_EXEC-only: PAGE_EXECONLY */
+	const uint64_t kernel_ro = PTXN_ARM64_VALID | PTXN_ARM64_TYPE_PAGE | PTXN_ARM64_SH_INNER |
+				   PTXN_ARM64_AF | PTXN_ARM64_RDONLY | PTXN_ARM64_UXN;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		uint64_t prot = k == 0 ? exec_only : kernel_ro;
+		struct ptxn_hwemu *hw = hw_machine(PTXN_MMU_ARM64_HA | PTXN_MMU_ARM64_HD, 0, 0);
+		struct ptxn_hwemu_agent *a = hw_raw_agent(hw, 0);
+		struct ptxn_hwemu_txn t;
+		struct ptxn_hwemu_report r;
+		ptxn_pte_t *leaf, old, pte;
+		uint64_t pa;
+		ptxn_mm_t mm;
+
+		pa = ptxn_hwemu_map(hw, HW_VA, 1, ptxn_make_prot(prot), 0);
+		ck_assert_uint_ne(pa, 0);
+		leaf = hw_leaf(hw, HW_VA);
+		ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_EXEC, true, NULL),
+				  k == 0 ? PTXN_MMU_OK : PTXN_MMU_FAULT_EXEC);
+		ptxn_mm_init(&mm);
+		ptxn_hwemu_attach_mm(hw, &mm);
+		ptxn_mm_set_flags(&mm, PTXN_MM_ERRATUM_ARM64_2645198);
+		ptxn_hwemu_check_begin(hw);
+		old = ptxn_hwemu_txn_start(hw, &mm, HW_VA, leaf, 1, &t);
+		ck_assert_uint_eq(ptxn_pte_val(old), ptxn_arch_pfn_pte(pa >> PTXN_PAGE_SHIFT, prot));
+		if (k == 0) {
+			/* broken and flushed at start: EL0 fetches fault until the commit */
+			ck_assert_uint_eq(hw->flushes, 1);
+			ck_assert(!ptxn_pte_hw_valid(ptxn_ptep_get(leaf)));
+			ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_EXEC, true, NULL),
+					  PTXN_MMU_FAULT_NOT_PRESENT);
+		} else {
+			ck_assert_uint_eq(hw->flushes, 0);
+			ck_assert_uint_eq(ptxn_pte_val(ptxn_ptep_get(leaf)), ptxn_pte_val(old));
+		}
+		pte = ptxn_make_pte(ptxn_pte_val(old) | PTXN_ARM64_UXN); /* no longer executable */
+		ptxn_hwemu_txn_commit(hw, &mm, HW_VA, leaf, old, pte, &t);
+		ptxn_hwemu_txn_end(hw, &mm, &t, true);
+		ck_assert_uint_eq(hw->flushes, k == 0 ? 2 : 1); /* + the caller's own flush */
+		ck_assert_uint_eq(ptxn_pte_val(ptxn_ptep_get(leaf)), ptxn_pte_val(pte));
+		ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_EXEC, true, NULL),
+				  PTXN_MMU_FAULT_EXEC);
+		ck_assert(ptxn_hwemu_check(hw, &r));
+		ptxn_hwemu_destroy(hw);
+	}
+}
+END_TEST
+
 /* Called by rules_suite() (tests/test_hwemu_rules.c); this order is the TAP order. */
 void hwemu_rules_arch_tests(TCase *arch)
 {
@@ -186,4 +247,5 @@ void hwemu_rules_arch_tests(TCase *arch)
 	tcase_add_test(arch, test_arm64_dirty_update_in_memory);
 	tcase_add_test(arch, test_arm64_block_descriptor);
 	tcase_add_test(arch, test_arm64_aptable);
+	tcase_add_test(arch, test_arm64_erratum_2645198_exec_only);
 }

@@ -26,8 +26,8 @@
  *    observers; QEMU: AF/AP[2] are prepared in new_descriptor, the permission check runs
  *    on it, then arm_casq_ptw() and "restart_atomic_update" if the value changed).
  *  - Permissions (AP[2:1], UXN, PXN, "Access permissions for instruction execution"): EL0
- *    needs AP[1]=1; AP[2]=1 is read-only at every EL; a page writable at EL0 is never
- *    executable at EL1. PAN, WXN, POE, permission indirection are not modelled.
+ *    data accesses need AP[1]=1, EL0 fetches only UXN=0 (execute-only memory); AP[2]=1 is
+ *    read-only at every EL; a page writable at EL0 is never executable at EL1. PAN, WXN, POE, permission indirection are not modelled.
  *  - A write through a cached translation that is writable but clean (DBM=1, AP[2]=1)
  *    needs the dirty update, which is done on the descriptor in memory: modelled as a
  *    re-walk (the dirty update "is made only if DBM is 1 in the descriptor as read").
@@ -127,6 +127,8 @@ PTXN_MMU_FUNC unsigned ptxn_mmu_translate(const struct ptxn_mmu *mmu, uint64_t v
 	const bool hd = ha && (mmu->flags & PTXN_MMU_ARM64_HD); /* HD needs HA */
 
 	ptxn_mmu_walk_init(w);
+	if (kind == PTXN_MMU_SHADOW_STACK) /* an x86 CET notion: a write fault here */
+		return ptxn_mmu_arm64_fault(w, PTXN_MMU_FAULT_WRITE);
 	if (va >= ptxn_mmu_va_limit(mmu))
 		return ptxn_mmu_arm64_fault(w, PTXN_MMU_FAULT_ADDRESS);
 restart:
@@ -184,7 +186,9 @@ restart:
 		if (writable || (dbm_clean && hd && !(tattr & PTXN_ARM64_APTABLE_RO)))
 			w->prot |= PTXN_PROT_WRITE;
 
-		if (user && !el0_ok)
+		/* AP[1] governs EL0 data accesses only: an EL0 fetch asks UXN alone, which is
+		 * what makes execute-only memory (AP[1]=0, UXN=0; Linux PAGE_EXECONLY) work. */
+		if (user && !el0_ok && kind != PTXN_MMU_EXEC)
 			return ptxn_mmu_arm64_fault(w, PTXN_MMU_FAULT_USER);
 		if (kind == PTXN_MMU_WRITE && !writable) {
 			/* Writable-clean, but HD (or HA) off: a permission fault software resolves

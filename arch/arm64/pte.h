@@ -173,14 +173,18 @@ PTXN_INLINE bool ptxn_arch_change_needs_break(unsigned mm_flags, uint64_t old, u
 }
 
 /*
- * Cortex-A715 erratum 2645198: a permission change of an executable user entry can
+ * Cortex-A715 erratum 2645198: a permission change of an entry executable at EL0 can
  * corrupt the fault syndrome unless the entry is made invalid and its TLB entry
- * invalidated first; Linux's ptep_modify_prot_start does ptep_clear_flush() then.
+ * invalidated first. Linux's ptep_modify_prot_start does ptep_clear_flush() whenever
+ * pte_user_exec(), which is UXN=0 alone: AP[1] (USER) is not asked, so an execute-only
+ * user entry (Linux PAGE_EXECONLY: no AP[1], UXN=0, PXN=1) is broken too. ptxn follows
+ * Linux, and only skips entries that are not valid: the MMU does not use them, and
+ * Linux's ptep_clear_flush() does not flush them either (pte_accessible() is false).
  */
 PTXN_INLINE bool ptxn_arch_start_needs_break(unsigned mm_flags, uint64_t old)
 {
 	return (mm_flags & PTXN_MM_ERRATUM_ARM64_2645198) && (old & PTXN_ARM64_VALID) &&
-	       (old & PTXN_ARM64_USER) && !(old & PTXN_ARM64_UXN);
+	       !(old & PTXN_ARM64_UXN);
 }
 
 #ifndef PTXN_FORCE_GENERIC
