@@ -297,16 +297,23 @@ PTXN_HWEMU_FUNC void ptxn_hwemu_check_slot(const struct ptxn_hwemu *hw, struct p
 	}
 
 #ifdef PTXN_FORMAT_X86
-	/* CET: R/W=0 with D=1 is a shadow-stack page; only software can have made one. */
+	/*
+	 * CET: R/W=0 with D=1 is a shadow-stack page, which the hardware never makes. Software
+	 * may keep one (a transaction whose old entry was one: Linux's pte_modify keeps it),
+	 * but must never turn another entry into one.
+	 */
 	if (hw->mmu_flags & PTXN_MMU_X86_CET) {
-		bool bad = ptxn_mmu_x86_shadow_stack_like(final);
+		bool was = ptxn_mmu_x86_shadow_stack_like(initial), bad = false;
 
 		for (k = 0; k < nc; k++) {
 			const struct ptxn_hwemu_txn *t = &txns[cover[k].txn];
 
-			bad = bad || ptxn_mmu_x86_shadow_stack_like(t->old) ||
-			      ptxn_mmu_x86_shadow_stack_like(ptxn_hwemu_txn_new_at(t, slot));
+			if (!ptxn_mmu_x86_shadow_stack_like(t->old) &&
+			    ptxn_mmu_x86_shadow_stack_like(ptxn_hwemu_txn_new_at(t, slot)))
+				bad = true;
+			was = was || ptxn_mmu_x86_shadow_stack_like(t->old);
 		}
+		bad = bad || (ptxn_mmu_x86_shadow_stack_like(final) && !was);
 		if (bad) {
 			struct ptxn_hwemu_finding *f = ptxn_hwemu_finding(r, PTXN_HWEMU_CET, slot);
 
@@ -413,7 +420,6 @@ PTXN_HWEMU_FUNC bool ptxn_hwemu_check(struct ptxn_hwemu *hw, struct ptxn_hwemu_r
 	}
 	for (i = 0; i < hw->nagents; i++) {
 		r->hangs += hw->agents[i]->c.hangs;
-		r->cet += hw->agents[i]->c.cet_violations;
 	}
 	free(ledger);
 	free(cover);

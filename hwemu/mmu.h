@@ -27,7 +27,10 @@ PTXN_EXTERN_C_BEGIN
 enum ptxn_mmu_access {
 	PTXN_MMU_READ = 0,
 	PTXN_MMU_WRITE = 1,
-	PTXN_MMU_EXEC = 2
+	PTXN_MMU_EXEC = 2,
+	/* x86 with CET: a shadow-stack write (CALL's push, WRSS), allowed only to a
+	 * shadow-stack page (SDM Vol. 3A 4.6.1); other formats fault it as a write */
+	PTXN_MMU_SHADOW_STACK = 3
 };
 #define PTXN_MMU_ACCESS_MASK 3u
 #define PTXN_MMU_PROBE 0x100u

@@ -69,7 +69,8 @@ PTXN_HWEMU_FUNC unsigned ptxn_hwemu_access_locked(struct ptxn_hwemu_agent *a, ui
 	unsigned f;
 
 	ptxn_mmu_walk_init(w);
-	if (e->valid && e->vpn == vpn) {
+	/* Shadow-stack-ness is not cached by this model: such accesses always walk. */
+	if (e->valid && e->vpn == vpn && kind != PTXN_MMU_SHADOW_STACK) {
 		a->c.tlb_hits++;
 		PTXN_HWEMU_SLOT_COUNT(a, e->leaf, tlb_hits);
 		if ((e->prot & need) != need) {
@@ -126,10 +127,6 @@ walk:
 	if (stale)
 		a->c.stale_tlb_faults++;
 	PTXN_HWEMU_SLOT_COUNT(a, w->leaf, walks);
-#ifdef PTXN_FORMAT_X86
-	if ((a->mmu.flags & PTXN_MMU_X86_CET) && ptxn_mmu_x86_shadow_stack_like(w->leaf_val))
-		a->c.cet_violations++;
-#endif
 	e->vpn = vpn;
 	e->pa = w->pa & ~(uint64_t)0xfff;
 	e->leaf = w->leaf;

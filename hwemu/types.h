@@ -56,7 +56,6 @@ struct ptxn_hwemu_counters {
 	uint64_t stale_tlb_faults;      /* a cached translation refused an access the entry now allows */
 	uint64_t stale_writes;          /* writes through a cached translation the entry no longer allows */
 	uint64_t hangs;                 /* coprocessor: faulted on a translation memory allows */
-	uint64_t cet_violations;        /* x86 CET: a walk met an R/W=0, D=1 leaf */
 	uint64_t failed_accesses;       /* gave up after a fault */
 };
 

@@ -285,6 +285,15 @@ START_TEST(test_x86_cet_saved_dirty)
 	/* mkclean clears both */
 	pt_assert_x64_eq(val(ptxn_pte_mkclean(mk(UINT64_C(0x8400000012345067)))),
 			 UINT64_C(0x8000000012345027));
+	/*
+	 * A CET shadow-stack page (R/W=0, D=1) stays one while it stays read-only, and is an
+	 * ordinary dirty page once writable (Linux pte_modify: D moves to SavedDirty only when
+	 * the old entry was writable).
+	 */
+	pt_assert_x64_eq(val(ptxn_pte_modify(mk(UINT64_C(0x8000000012345065)), ptxn_prot(0xd))),
+			 UINT64_C(0x0000000012345065));
+	pt_assert_x64_eq(val(ptxn_pte_modify(mk(UINT64_C(0x8000000012345065)), ptxn_prot(0xb))),
+			 UINT64_C(0x8000000012345067));
 	/* modify from writable-dirty never yields R/W=0, D=1, and never loses the dirt */
 	for (f = 0; f < 16; f++) {
 		uint64_t v = val(ptxn_pte_modify(dirty, ptxn_prot(f)));

@@ -229,7 +229,9 @@ START_TEST(test_modify_properties)
 
 		/* dirty normal form */
 #if defined(PTXN_FORMAT_X86)
-		ck_assert_msg(!(!(v & 0x2) && (v & 0x40)), "%s: R/W=0 with D=1 (CET)", ctx);
+		/* R/W=0 with D=1 (a CET shadow-stack page) only kept, never made (Linux pte_modify) */
+		ck_assert_msg(!(!(v & 0x2) && (v & 0x40)) || (!(s.v & 0x2) && (s.v & 0x40)),
+			      "%s: R/W=0 with D=1 (CET)", ctx);
 		ck_assert_msg(!((v & 0x2) && (v >> X86_SAVED_DIRTY_BIT & 1)), "%s: SavedDirty on a writable entry",
 			      ctx);
 #elif defined(PTXN_FORMAT_ARM64)
@@ -243,11 +245,23 @@ START_TEST(test_modify_properties)
 		/* idempotent, and nothing of the protection in between survives */
 		pt_assert_x64_eq_ctx(ctx, ptxn_pte_val(ptxn_pte_modify(r, prot)), v);
 		other = (flags * 7 + 3 + (unsigned)i) & 15;
-		pt_assert_x64_eq_ctx(
-			ctx,
-			ptxn_pte_val(ptxn_pte_modify(ptxn_pte_modify(ptxn_make_pte(s.v),
-								     ptxn_prot(other)), prot)),
-			v);
+		{
+			ptxn_pte_t two = ptxn_pte_modify(ptxn_pte_modify(ptxn_make_pte(s.v),
+								     ptxn_prot(other)), prot);
+#if defined(PTXN_FORMAT_X86)
+			/*
+			 * Except where the start is R/W=0,D=1 and the detour writable: Linux's rule
+			 * keeps D on a read-only entry only while it stays read-only, so the detour
+			 * moves it to SavedDirty. The same dirt, in the other place.
+			 */
+			if (!(s.v & 0x2) && (s.v & 0x40) && (ptxn_prot(other).bits & 0x2)) {
+				ck_assert_msg(ptxn_pte_dirty(two), "%s: dirt lost on the detour", ctx);
+				pt_assert_x64_eq_ctx(ctx, ptxn_pte_val(ptxn_pte_mkclean(two)),
+						     ptxn_pte_val(ptxn_pte_mkclean(r)));
+			} else
+#endif
+				pt_assert_x64_eq_ctx(ctx, ptxn_pte_val(two), v);
+		}
 		checked++;
 	}
 	ck_assert_uint_gt(checked, 1000);

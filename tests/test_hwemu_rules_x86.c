@@ -257,6 +257,71 @@ START_TEST(test_x86_cet_flag_readonly_quiescent)
 }
 END_TEST
 
+/*
+ * CET shadow-stack pages (issue 17): an entry with R/W=0 and D=1 is one (SDM Vol. 3A
+ * 4.6.1). Linux's pte_modify keeps it one while it stays read-only (it moves D to
+ * SavedDirty only when the old entry was writable), and so does ptxn, with every
+ * strategy: after mprotect(PROT_READ|PROT_EXEC) of a shadow stack, shadow-stack accesses
+ * still work and ordinary writes still fault; made writable, it is an ordinary dirty page.
+ * The checker accepts a shadow-stack page kept (its old entry was one) and nothing else.
+ */
+START_TEST(test_x86_shadow_stack_kept)
+{
+	unsigned strategy;
+
+	for (strategy = 0; strategy < PTXN_STRATEGY_COUNT; strategy++) {
+		struct ptxn_hwemu *hw = hw_machine(PTXN_MMU_X86_CET, 0, 0);
+		struct ptxn_hwemu_agent *a = hw_raw_agent(hw, 0);
+		const unsigned rx = R | X | U, rw = R | W | U;
+		struct ptxn_hwemu_report r;
+		ptxn_pte_t *leaf;
+		ptxn_mm_t mm;
+
+		ck_assert_uint_ne(ptxn_hwemu_map(hw, HW_VA, 1, ptxn_make_prot(ptxn_prot(R | U).bits |
+									   PTXN_X86_DIRTY), 0), 0);
+		leaf = hw_leaf(hw, HW_VA);
+		ck_assert(ptxn_mmu_x86_shadow_stack_like(hw_val(leaf)));
+		ptxn_mm_init(&mm);
+		ck_assert(ptxn_mm_set_strategy(&mm, (enum ptxn_strategy)strategy));
+		ptxn_hwemu_attach_mm(hw, &mm);
+		ptxn_hwemu_check_begin(hw);
+		ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_SHADOW_STACK, true, NULL),
+				  PTXN_MMU_OK);
+		ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_WRITE, true, NULL),
+				  PTXN_MMU_FAULT_WRITE);
+
+		hw_txn(hw, &mm, HW_VA, 1, hw_to_prot, (void *)&rx, true);
+		ck_assert_msg(ptxn_mmu_x86_shadow_stack_like(hw_val(leaf)),
+			      "%s: mprotect(PROT_READ|PROT_EXEC) made the shadow stack 0x%016llx",
+			      ptxn_strategy_name((enum ptxn_strategy)strategy),
+			      (unsigned long long)hw_val(leaf));
+		ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_SHADOW_STACK, true, NULL),
+				  PTXN_MMU_OK);
+		ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_EXEC, true, NULL),
+				  PTXN_MMU_OK);
+		ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_WRITE, true, NULL),
+				  PTXN_MMU_FAULT_WRITE);
+
+		hw_txn(hw, &mm, HW_VA, 1, hw_to_prot, (void *)&rw, true);
+		ck_assert(ptxn_pte_write(ptxn_ptep_get(leaf)) && ptxn_pte_dirty(ptxn_ptep_get(leaf)));
+		ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_SHADOW_STACK, true, NULL),
+				  PTXN_MMU_FAULT_WRITE);
+		ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_WRITE, true, NULL),
+				  PTXN_MMU_OK);
+		ck_assert(ptxn_hwemu_check(hw, &r));
+		ck_assert_uint_eq(r.cet, 0);
+
+		/* and back to read-only: an ordinary page, its dirt in SavedDirty, no shadow stack */
+		hw_txn(hw, &mm, HW_VA, 1, hw_to_prot, (void *)&rx, true);
+		ck_assert(!ptxn_mmu_x86_shadow_stack_like(hw_val(leaf)));
+		ck_assert(hw_val(leaf) & PTXN_X86_SAVED_DIRTY);
+		ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_SHADOW_STACK, true, NULL),
+				  PTXN_MMU_FAULT_WRITE);
+		ptxn_hwemu_destroy(hw);
+	}
+}
+END_TEST
+
 /* The checker's CET rule: software must never produce R/W=0, D=1 under CET. */
 START_TEST(test_x86_cet_checker)
 {
@@ -353,6 +418,7 @@ void hwemu_rules_arch_tests(TCase *arch)
 	tcase_add_test(arch, test_x86_restart_on_change);
 	tcase_add_test(arch, test_x86_nx_and_user);
 	tcase_add_test(arch, test_x86_stale_dirty_pre_cet_and_cet);
+	tcase_add_test(arch, test_x86_shadow_stack_kept);
 	tcase_add_test(arch, test_x86_cet_checker);
 	tcase_add_test(arch, test_x86_cet_flag_readonly_quiescent);
 	tcase_add_test(arch, test_x86_knights_landing);

@@ -118,6 +118,8 @@ PTXN_MMU_FUNC unsigned ptxn_mmu_translate(const struct ptxn_mmu *mmu, uint64_t v
 	const bool probe = (access & PTXN_MMU_PROBE) != 0;
 
 	ptxn_mmu_walk_init(w);
+	if (kind == PTXN_MMU_SHADOW_STACK) /* an x86 CET notion: a write fault here */
+		return ptxn_mmu_ppc_fault(w, PTXN_MMU_FAULT_WRITE);
 	if (va >= ptxn_mmu_va_limit(mmu))
 		return ptxn_mmu_ppc_fault(w, PTXN_MMU_FAULT_ADDRESS);
 restart:
@@ -213,6 +215,27 @@ PTXN_MMU_FUNC int ptxn_mmu_tlb_dirty(const struct ptxn_mmu *mmu, ptxn_pte_t *lea
 			return PTXN_MMU_TLB_OK;
 		}
 		w->restarts++;
+	}
+}
+
+/*
+ * A translation that was in flight when software changed the entry writes its R (and C,
+ * for a store) back late: an atomic OR into whatever the slot holds now, valid or not
+ * (Linux book3s64: "an entry emptied by software may still receive an R/C write-back",
+ * RADIX_PTE_NONE_MASK; hence PTXN_ARCH_BROKEN_MAY_GAIN_HW_UPDATES). Nothing in the slot
+ * but R/C changes. Reported as a normal update: it is the hardware recording an access.
+ */
+PTXN_MMU_FUNC void ptxn_mmu_ppc_late_rc(const struct ptxn_mmu *mmu, ptxn_pte_t *leaf,
+					uint64_t va, bool store)
+{
+	const ptxn_pteval_t rc = PTXN_PPC_REFERENCE | (store ? PTXN_PPC_CHANGE : 0);
+
+	for (;;) {
+		ptxn_pteval_t v = ptxn_mmu_load(leaf);
+
+		if ((v & rc) == rc ||
+		    ptxn_mmu_cas(mmu, leaf, va, 0, v, v | rc, PTXN_MMU_UPDATE_NORMAL))
+			return;
 	}
 }
 

@@ -21,6 +21,9 @@
  *  - Permissions combine over the levels: writes need R/W=1 everywhere, user accesses
  *    U/S=1 everywhere, a fetch faults if XD=1 anywhere (SDM 4.6, "Access Rights").
  *    CR0.WP=1 (supervisor writes obey R/W), IA32_EFER.NXE=1, no SMEP/SMAP/PKE modelled.
+ *  - CET shadow stacks (SDM 4.6.1): a shadow-stack access is allowed only to a leaf with
+ *    R/W=0 and D=1 (a shadow-stack page) whose upper entries all have R/W=1; ordinary
+ *    writes to such a page fault (R/W=0). The walker sets A for it like for a read.
  *  - PAE: the four PDPTEs are loaded into registers when CR3 is loaded; they have no A
  *    bit (bits 8:5 and 2:1 are reserved) and no access rights (SDM 4.4.1, "PDPTE
  *    Registers", Table 4-8). A walk uses the registers, never the PDPT in memory.
@@ -154,7 +157,7 @@ PTXN_MMU_FUNC unsigned ptxn_mmu_translate(const struct ptxn_mmu *mmu, uint64_t v
 		return ptxn_mmu_x86_fault(w, PTXN_MMU_FAULT_ADDRESS); /* #GP, not #PF */
 restart:
 	{
-		bool rw = true, us = true, nx = false;
+		bool rw = true, us = true, nx = false, upper_rw;
 		uint64_t table = mmu->root & PTXN_X86_PFN_MASK, size, set;
 		unsigned level = top;
 		ptxn_pte_t *slot = NULL;
@@ -207,6 +210,7 @@ restart:
 		size = UINT64_C(1) << (12 + 9 * level);
 		if (level && (v & PTXN_X86_PFN_MASK & (size - 1) & ~(UINT64_C(1) << 12)))
 			return ptxn_mmu_x86_fault(w, PTXN_MMU_FAULT_RESERVED);
+		upper_rw = rw;
 		rw = rw && (v & PTXN_X86_RW);
 		us = us && (v & PTXN_X86_USER);
 		nx = nx || (v & PTXN_X86_NX);
@@ -221,6 +225,15 @@ restart:
 			return ptxn_mmu_x86_fault(w, PTXN_MMU_FAULT_WRITE);
 		if (kind == PTXN_MMU_EXEC && nx)
 			return ptxn_mmu_x86_fault(w, PTXN_MMU_FAULT_EXEC);
+		/*
+		 * A shadow-stack access needs CET and a shadow-stack page: a leaf with R/W=0 and
+		 * D=1 under entries that all allow writes (SDM Vol. 3A 4.6.1); anything else is a
+		 * page fault (error code SS=1), reported as a write fault. D is already set.
+		 */
+		if (kind == PTXN_MMU_SHADOW_STACK &&
+		    (!(mmu->flags & PTXN_MMU_X86_CET) || !upper_rw || (v & PTXN_X86_RW) ||
+		     !(v & PTXN_X86_DIRTY)))
+			return ptxn_mmu_x86_fault(w, PTXN_MMU_FAULT_WRITE);
 
 		/* Then A, and D for a write, on the leaf: one compare-and-swap (SDM 4.8). */
 		set = PTXN_X86_ACCESSED | (kind == PTXN_MMU_WRITE ? PTXN_X86_DIRTY : 0);

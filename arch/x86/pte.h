@@ -194,6 +194,39 @@ PTXN_INLINE bool ptxn_arch_start_needs_break(unsigned mm_flags, uint64_t old)
 	return false;
 }
 
+/*
+ * pte_modify, the x86 way (Linux arch/x86/include/asm/pgtable.h, pte_modify()): keep
+ * PTXN_ARCH_PTE_CHG_MASK, take the new protection, store the PFN inverted exactly when
+ * the result is a non-zero not-present entry (L1TF), then place dirtiness by what the
+ * *old* entry was, as Linux does:
+ *  - a writable result keeps its dirtiness in D (SavedDirty moved back,
+ *    pte_clear_saveddirty);
+ *  - a read-only result of a writable entry gets its D moved to SavedDirty
+ *    (pte_mksaveddirty), so no ordinary page ever becomes R/W=0,D=1;
+ *  - a read-only result of a read-only entry keeps D where it is: an entry that already
+ *    is R/W=0,D=1 - a CET shadow-stack page (SDM Vol. 3A 4.6.1), or on a pre-CET CPU a
+ *    read-only page a stale TLB entry dirtied (SDM 4.8) - stays as it is (e.g. mprotect
+ *    of a shadow stack to PROT_READ keeps it a shadow stack).
+ * Part of the format, not an optional override: PTXN_FORCE_GENERIC builds use it too.
+ */
+#define PTXN_HAVE_ARCH_PTE_MODIFY
+PTXN_INLINE uint64_t ptxn_arch_pte_modify(uint64_t v, uint64_t prot_bits)
+{
+	uint64_t n = (v & PTXN_ARCH_PTE_CHG_MASK) | (prot_bits & ~PTXN_ARCH_PTE_CHG_MASK);
+	bool was_inverted = v && !(v & PTXN_X86_PRESENT);
+
+	if (was_inverted != (n && !(n & PTXN_X86_PRESENT)))
+		n ^= PTXN_X86_PFN_MASK;
+	if (n & PTXN_X86_RW) {
+		n |= (n & PTXN_X86_SAVED_DIRTY) >> PTXN_X86_DIRTY_TO_SAVED_SHIFT;
+		n &= ~PTXN_X86_SAVED_DIRTY;
+	} else if (v & PTXN_X86_RW) {
+		n |= (n & PTXN_X86_DIRTY) << PTXN_X86_DIRTY_TO_SAVED_SHIFT;
+		n &= ~PTXN_X86_DIRTY;
+	}
+	return n;
+}
+
 #ifndef PTXN_FORCE_GENERIC
 /*
  * Optional overrides: branch-free forms of the SavedDirty moves (bit 6 <-> bit 58 is a
