@@ -29,6 +29,7 @@ struct ptxn_case_result {
 	uint64_t lost_updates;
 	uint64_t spurious_faults;
 	int64_t traps;         /* paravirt hypercalls/traps, or -1 when not applicable */
+	uint64_t interleavings; /* exhaustive check: interleavings explored (0: not one) */
 	double seconds;
 	const char *message;   /* first failure message, or NULL */
 };
@@ -77,6 +78,7 @@ static inline void ptxn_case_log(const struct ptxn_case_result *r)
 	const char *path = getenv("PTXN_CASE_LOG");
 	const char *test = getenv("PTXN_TEST_NAME");
 	char name[256], strategy[64], format[64], message[512], test_json[128], traps[32];
+	char interleavings[48];
 	char line[2048];
 	int fd, len;
 
@@ -87,6 +89,11 @@ static inline void ptxn_case_log(const struct ptxn_case_result *r)
 	ptxn_case_json_string(format, sizeof(format), r->format);
 	ptxn_case_json_string(message, sizeof(message), r->message);
 	ptxn_case_json_string(test_json, sizeof(test_json), test);
+	if (r->interleavings)
+		snprintf(interleavings, sizeof(interleavings), ", \"interleavings\": %llu",
+			 (unsigned long long)r->interleavings);
+	else
+		interleavings[0] = '\0';
 	if (r->traps < 0)
 		snprintf(traps, sizeof(traps), "null");
 	else
@@ -95,11 +102,11 @@ static inline void ptxn_case_log(const struct ptxn_case_result *r)
 		       "{\"test\": %s, \"name\": %s, \"strategy\": %s, \"format\": %s, "
 		       "\"status\": \"%s\", \"transactions\": %llu, \"hw_events\": %llu, "
 		       "\"lost_updates\": %llu, \"spurious_faults\": %llu, \"traps\": %s, "
-		       "\"seconds\": %.6f, \"message\": %s}\n",
+		       "\"seconds\": %.6f, \"message\": %s%s}\n",
 		       test_json, name, strategy, format, r->passed ? "pass" : "fail",
 		       (unsigned long long)r->transactions, (unsigned long long)r->hw_events,
 		       (unsigned long long)r->lost_updates, (unsigned long long)r->spurious_faults,
-		       traps, r->seconds, message);
+		       traps, r->seconds, message, interleavings);
 	if (len <= 0 || (size_t)len >= sizeof(line))
 		return;
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);

@@ -168,8 +168,9 @@ def build_cases(execs, junit, records, build_failures=(), target_failure=None):
 def totals(cases):
     t = {"cases": len(cases), "passed": 0, "failed": 0, "skipped": 0, "with_metrics": 0,
          "transactions": 0, "hw_events": 0, "lost_updates": 0, "expected_lost_updates": 0,
-         "spurious_faults": 0, "traps": None, "seconds": 0.0}
+         "spurious_faults": 0, "traps": None, "seconds": 0.0, "interleavings": 0}
     for c in cases:
+        t["interleavings"] += c["extra"].get("interleavings", 0) or 0
         t[{"pass": "passed", "fail": "failed", "skip": "skipped"}[c["status"]]] += 1
         t["with_metrics"] += c["metrics"]
         t["transactions"] += c["transactions"]

@@ -45,20 +45,21 @@ def any_traps(targets):
 def terminal_matrix(m):
     targets = m["targets"]
     cols = strategy_columns(targets)
-    head = ["target", "runs on", "status", "cases", "transactions", "hw events", "lost",
-            "spurious", "traps", "time"] + [c or NO_STRATEGY for c in cols]
+    head = ["target", "runs on", "status", "cases", "transactions", "hw events",
+            "interleavings", "lost", "spurious", "traps", "time"] + [c or NO_STRATEGY
+                                                                        for c in cols]
     rows = []
     for t in targets:
         tt = t["totals"]
         rows.append([t["name"], runs_on(t), "pass" if t["status"] == "pass" else "FAIL",
                      "%d/%d" % (tt["passed"], tt["cases"]), human(tt["transactions"]),
-                     human(tt["hw_events"]), lost_text(tt), human(tt["spurious_faults"]),
-                     human(tt["traps"]), duration(t["seconds"])]
+                     human(tt["hw_events"]), human(tt["interleavings"]), lost_text(tt),
+                     human(tt["spurious_faults"]), human(tt["traps"]), duration(t["seconds"])]
                     + [strategy_cell(t, c)[1] for c in cols])
     if not any_traps(targets):  # no paravirt case ran: no column of dashes
-        head.pop(8)
+        head.pop(9)
         for r in rows:
-            r.pop(8)
+            r.pop(9)
     w = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     fmt = lambda r: "  ".join(str(c).ljust(w[i]) if i < 3 else str(c).rjust(w[i])
                               for i, c in enumerate(r)).rstrip()
@@ -107,10 +108,11 @@ def md_target(t, m, link_matrix=True):
                                               (", " + m["git"]["commit"][:12])
                                               if m["git"]["commit"] else ""), ""]
     out += ["cases %d (passed %d, failed %d, skipped %d; %d with metrics), transactions %s, "
-            "hardware A/D events %s, lost updates %s, spurious faults %s, traps %s"
+            "hardware A/D events %s, interleavings explored %s, lost updates %s, spurious "
+            "faults %s, traps %s"
             % (tt["cases"], tt["passed"], tt["failed"], tt["skipped"], tt["with_metrics"],
-               human(tt["transactions"]), human(tt["hw_events"]), lost_text(tt),
-               human(tt["spurious_faults"]), human(tt["traps"])), ""]
+               human(tt["transactions"]), human(tt["hw_events"]), human(tt["interleavings"]),
+               lost_text(tt), human(tt["spurious_faults"]), human(tt["traps"])), ""]
     for w in t["warnings"]:
         out.append("> warning: %s" % md_escape(w))
     if t["warnings"]:
@@ -163,14 +165,15 @@ def md_matrix(m):
                if m["git"]["commit"] else "", "quick (CI-sized)" if m["quick"] else "full-size",
                m["host"]["cpu"], m["host"]["cores"]), "",
            "%d targets, %d cases: %d passed, %d failed, %d skipped; %s transactions, %s "
-           "hardware A/D events, %s lost updates, %s spurious faults." % (
+           "hardware A/D events, %s interleavings explored, %s lost updates, %s spurious "
+           "faults." % (
                len(targets), tt["cases"], tt["passed"], tt["failed"], tt["skipped"],
-               human(tt["transactions"]), human(tt["hw_events"]), lost_text(tt),
-               human(tt["spurious_faults"])), "",
-           "| target | runs on | status | cases | transactions | hw events | lost updates | "
-           "spurious faults | " + ("traps | " if traps else "") + "time | "
+               human(tt["transactions"]), human(tt["hw_events"]), human(tt["interleavings"]),
+               lost_text(tt), human(tt["spurious_faults"])), "",
+           "| target | runs on | status | cases | transactions | hw events | interleavings | "
+           "lost updates | spurious faults | " + ("traps | " if traps else "") + "time | "
            + " | ".join(c or NO_STRATEGY for c in cols) + " |",
-           "|---|---|---|--:|--:|--:|--:|--:|" + ("--:|" if traps else "") + "--:|"
+           "|---|---|---|--:|--:|--:|--:|--:|--:|" + ("--:|" if traps else "") + "--:|"
            + "---|" * len(cols)]
     for t in targets:
         s = t["totals"]
@@ -179,11 +182,11 @@ def md_matrix(m):
             state, short, long_ = strategy_cell(t, c)
             cells.append({"pass": "✅ " + long_, "fail": "❌ " + md_escape(long_),
                           "none": "–"}[state])
-        out.append("| [%s](%s.md) | %s | %s | %d/%d | %s | %s | %s | %s | %s%s | %s |" % (
+        out.append("| [%s](%s.md) | %s | %s | %d/%d | %s | %s | %s | %s | %s | %s%s | %s |" % (
             t["name"], t["name"], md_escape(runs_on(t) + (" (note)" if t.get("note") else "")),
             "✅ pass" if t["status"] == "pass" else "❌ **FAIL**",
             s["passed"], s["cases"], human(s["transactions"]), human(s["hw_events"]),
-            lost_text(s), human(s["spurious_faults"]),
+            human(s["interleavings"]), lost_text(s), human(s["spurious_faults"]),
             human(s["traps"]) + " | " if traps else "", duration(t["seconds"]),
             " | ".join(cells)))
     fails = [(t, c) for t in targets for c in failing_cases(t["cases"])]
@@ -264,18 +267,21 @@ def html_matrix(m):
              if g["commit"] else "", h(m["host"]["cpu"]), m["host"]["cores"]),
          "<p>%d targets, <b>%d cases</b>: <span class=\"ok\">%d passed</span>, "
          "<span class=\"%s\">%d failed</span>, %d skipped &middot; %s transactions &middot; "
-         "%s hardware A/D events &middot; %s lost updates &middot; %s spurious faults</p>" % (
+         "%s hardware A/D events &middot; %s interleavings explored &middot; %s lost updates "
+         "&middot; %s spurious faults</p>" % (
              len(targets), tt["cases"], tt["passed"], "bad" if tt["failed"] else "ok",
              tt["failed"], tt["skipped"], h(human(tt["transactions"])),
-             h(human(tt["hw_events"])), h(human(tt["lost_updates"])),
+             h(human(tt["hw_events"])), h(human(tt["interleavings"])),
+             h(human(tt["lost_updates"])),
              h(human(tt["spurious_faults"])))]
 
     o.append("<h2>Targets &times; strategies</h2>")
     traps = any_traps(targets)
-    ncols = 9 + traps + len(cols)
+    ncols = 10 + traps + len(cols)
     o.append("<table class=\"matrix\"><tr><th>target</th><th>runs on</th><th>status</th>"
              "<th>cases</th>"
-             "<th>transactions</th><th>hw A/D events</th><th>lost updates</th>"
+             "<th>transactions</th><th>hw A/D events</th><th>interleavings</th>"
+             "<th>lost updates</th>"
              "<th>spurious faults</th>" + ("<th>traps</th>" if traps else "") + "<th>time</th>"
              + "".join("<th class=\"strat\">%s</th>" % h(c or NO_STRATEGY) for c in cols)
              + "</tr>")
@@ -293,6 +299,8 @@ def html_matrix(m):
                "<td class=\"n\" title=\"%d\">%s</td>" % (s["transactions"],
                                                          human(s["transactions"])),
                "<td class=\"n\" title=\"%d\">%s</td>" % (s["hw_events"], human(s["hw_events"])),
+               "<td class=\"n\" title=\"%d\">%s</td>" % (s["interleavings"],
+                                                         human(s["interleavings"])),
                "<td class=\"n %s\">%s%s</td>" % (
                    "fail" if s["lost_updates"] else "", human(s["lost_updates"]),
                    "<span class=\"caught\">+%s caught</span>" % human(
@@ -347,13 +355,13 @@ def html_matrix(m):
     for t in targets:
         s = t["totals"]
         o.append("<details id=\"t-%s\" class=\"%s\"%s><summary>%s %s <span class=\"sum\">"
-                 "&mdash; %d/%d cases, %s transactions, %s hw events, %s lost, %s spurious "
-                 "faults, %s</span></summary>" % (
+                 "&mdash; %d/%d cases, %s transactions, %s hw events, %s interleavings, %s "
+                 "lost, %s spurious faults, %s</span></summary>" % (
                      h(t["name"]), t["status"], " open" if t["status"] == "fail" else "",
                      "<span class=\"bad\">&#10007;</span>" if t["status"] == "fail" else
                      "<span class=\"ok\">&#10003;</span>", h(t["name"]), s["passed"], s["cases"],
-                     human(s["transactions"]), human(s["hw_events"]), lost_text(s),
-                     human(s["spurious_faults"]), duration(t["seconds"])))
+                     human(s["transactions"]), human(s["hw_events"]), human(s["interleavings"]),
+                     lost_text(s), human(s["spurious_faults"]), duration(t["seconds"])))
         o.append("<p class=\"meta\">%s &middot; cpu %s &middot; %s &middot; %s &middot; "
                  "PTXN_TEST_SCALE %g%s</p>" % (
                      h(t["arch"]), h(t["cpu"]), h(t["compiler"]),

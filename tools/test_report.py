@@ -378,7 +378,7 @@ class Reports(unittest.TestCase):
         # the row under the target lists the failing cases with their messages
         self.assertTrue(re.search(r"<td class=\"cell fail\" title=\"race_merge/test_merge_lost: "
                                   r"lost 3 updates at slot 7[^\"]*\"><b>&#10007; 1/2</b>", page))
-        self.assertIn("<tr class=\"why\"><td colspan=\"12\"><ul><li><code>crashy/(executable)"
+        self.assertIn("<tr class=\"why\"><td colspan=\"13\"><ul><li><code>crashy/(executable)"
                       "</code> killed by signal 11", page)
         self.assertIn("<li><code>race_merge/test_merge_lost</code> lost 3 updates at slot 7", page)
         self.assertIn("<td class=\"cell fail\"><b>&#10007; FAIL</b></td>", page)
@@ -413,6 +413,20 @@ class Reports(unittest.TestCase):
         self.assertRegex(term, r"x86_64-gcc\s+host\s+FAIL\s+4/7")
         self.assertIn("x86_64-gcc  crashy/(executable): killed by signal 11", term)
         self.assertNotIn("Notes", term)
+
+    def test_interleavings_are_summed_and_shown(self):
+        # the exhaustive check logs "interleavings" (an extra field) per case
+        cases = copy.deepcopy(self.good["cases"])
+        cases[0]["extra"] = {"interleavings": 1234567}
+        cases[1]["extra"] = {"interleavings": 3}
+        t = report.target_report(dict(META, name="x86_64-clang"), cases, [])
+        self.assertEqual(t["totals"]["interleavings"], 1234570)
+        m = report.matrix_report([t], INFO)
+        report.check(m)
+        self.assertIn("interleavings", report.terminal_matrix(m).splitlines()[0])
+        self.assertIn("1.2M interleavings explored", report.md_matrix(m))
+        self.assertIn("interleavings explored 1.2M", report.md_target(t, m))
+        self.assertIn("<td class=\"n\" title=\"1234570\">1.2M</td>", report.html_matrix(m))
 
     def test_a_row_that_ran_elsewhere_says_so_everywhere(self):
         # i686-host on a host without 32-bit support (issue 16): runs on and a note
