@@ -265,6 +265,18 @@ PTXN_INLINE void ptxn_debug_missing_flush(ptxn_mm_t *mm, uintptr_t addr, const p
 			      ptep, addr, 0, 0, NULL, 0);
 }
 
+PTXN_INLINE void ptxn_debug_cont_partial(ptxn_mm_t *mm, uintptr_t addr, const ptxn_pte_t *ptep,
+					 ptxn_pteval_t next, const char *file, int line)
+{
+	ptxn_violation_report(mm, PTXN_VIOLATION_CONT_PARTIAL,
+			      "the new entry asks for a contiguous block (CONT) on part of one; "
+			      "it is installed without CONT, as a mixed block could raise a TLB "
+			      "conflict abort",
+			      "fold only whole aligned blocks: one ptxn_modify_prot_*_ptes() "
+			      "transaction over all PTXN_ARCH_CONT_PTES entries of the block",
+			      ptep, addr, 0, ptxn_arch_pte_to_storage(next), file, line);
+}
+
 PTXN_INLINE void ptxn_debug_pfn(uint64_t pfn)
 {
 	if (pfn > PTXN_ARCH_PFN_MAX)
@@ -305,6 +317,12 @@ PTXN_INLINE bool ptxn_debug_mm_idle(ptxn_mm_t *mm, const char *file, int line)
 PTXN_INLINE void ptxn_debug_missing_flush(ptxn_mm_t *mm, uintptr_t addr, const ptxn_pte_t *ptep)
 {
 	(void)mm, (void)addr, (void)ptep;
+}
+
+PTXN_INLINE void ptxn_debug_cont_partial(ptxn_mm_t *mm, uintptr_t addr, const ptxn_pte_t *ptep,
+					 ptxn_pteval_t next, const char *file, int line)
+{
+	(void)mm, (void)addr, (void)ptep, (void)next, (void)file, (void)line;
 }
 
 PTXN_INLINE void ptxn_debug_pfn(uint64_t pfn)

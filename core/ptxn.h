@@ -39,6 +39,7 @@
 
 #include "debug.h"
 #include "pte.h"
+#include "steps.h"
 #include "transaction.h"
 
 /* Which backend this translation unit got, for logs and for the dispatch test. */

@@ -25,103 +25,7 @@
 
 PTXN_EXTERN_C_BEGIN
 
-/* ---- slot-level steps (storage order in, storage order out) ----------------------------- */
-
 #define PTXN_STORAGE(v) ptxn_arch_pte_to_storage(v)
-
-/* Make the entry unusable by the MMU; returns what it held, hardware updates included. */
-PTXN_INLINE uint64_t ptxn_txn_break(ptxn_pte_t *ptep)
-{
-#ifdef PTXN_ARCH_PTE_BREAK_MARK
-	return ptxn_arch_slot_update(&ptep->storage,
-				     PTXN_STORAGE(PTXN_ARCH_PTE_HW_VALID | PTXN_ARCH_PTE_YOUNG |
-						  PTXN_ARCH_PTE_HW_DIRTY),
-				     PTXN_STORAGE(PTXN_ARCH_PTE_BREAK_MARK));
-#else
-	return ptxn_arch_slot_xchg(&ptep->storage, 0);
-#endif
-}
-
-/* Fold into next what the hardware set in the slot since hw state was last stripped from it. */
-PTXN_INLINE void ptxn_txn_cas_fold(ptxn_mm_t *mm, ptxn_pte_t *ptep, uint64_t seen, ptxn_pteval_t next)
-{
-	uint64_t desired;
-
-	for (;;) {
-		ptxn_pteval_t now = ptxn_arch_pte_from_storage(seen);
-
-		desired = PTXN_STORAGE(ptxn_arch_pte_merge_hw(next, ptxn_arch_pte_strip_hw(now), now));
-		if (ptxn_arch_slot_cmpxchg(&ptep->storage, &seen, desired))
-			return;
-		PTXN_STAT_ADD(mm, merge_retries, 1);
-	}
-}
-
-/* Install next into a broken slot. */
-PTXN_INLINE void ptxn_txn_unbreak(ptxn_mm_t *mm, ptxn_pte_t *ptep, ptxn_pteval_t next)
-{
-	if (PTXN_ARCH_BROKEN_MAY_GAIN_HW_UPDATES) {
-		/* PowerPC: R/C were cleared at the break, so any found now came late: keep them. */
-		ptxn_txn_cas_fold(mm, ptep, ptxn_arch_slot_load(&ptep->storage), next);
-		return;
-	}
-	/* Nothing can have written the slot: one store (two ordered halves on i686). */
-	ptxn_arch_slot_install(&ptep->storage, PTXN_STORAGE(next),
-			       PTXN_STORAGE(PTXN_ARCH_PTE_HW_VALID));
-}
-
-/*
- * Watched slot: compare-and-swap from the value start saw. The first attempt assumes the
- * hardware did nothing; each failure returns the current value, whose new A/D bits
- * (relative to start) are folded into next before retrying.
- */
-PTXN_INLINE void ptxn_txn_merge(ptxn_mm_t *mm, ptxn_pte_t *ptep, ptxn_pteval_t start,
-				ptxn_pteval_t next)
-{
-	uint64_t expected = PTXN_STORAGE(start);
-	uint64_t desired = PTXN_STORAGE(next);
-
-	while (!ptxn_arch_slot_cmpxchg(&ptep->storage, &expected, desired)) {
-		ptxn_pteval_t now = ptxn_arch_pte_from_storage(expected);
-
-		PTXN_STAT_ADD(mm, merge_retries, 1);
-		desired = PTXN_STORAGE(ptxn_arch_pte_merge_hw(next, start, now));
-	}
-}
-
-/* Strip A/D from a live slot atomically and return what it held (batched MERGE's start). */
-PTXN_INLINE uint64_t ptxn_txn_harvest(ptxn_pte_t *ptep)
-{
-	uint64_t seen;
-
-	if (PTXN_ARCH_PTE_RDONLY == 0) /* A/D are plain bits: one atomic and-not */
-		return ptxn_arch_slot_update(&ptep->storage,
-					     PTXN_STORAGE(PTXN_ARCH_PTE_YOUNG | PTXN_ARCH_PTE_HW_DIRTY), 0);
-	seen = ptxn_arch_slot_load(&ptep->storage);
-	for (;;) {
-		ptxn_pteval_t now = ptxn_arch_pte_from_storage(seen);
-		uint64_t old = seen;
-
-		if (ptxn_arch_slot_cmpxchg(&ptep->storage, &seen, PTXN_STORAGE(ptxn_arch_pte_strip_hw(now))))
-			return old;
-	}
-}
-
-PTXN_INLINE void ptxn_txn_flush(ptxn_mm_t *mm, uintptr_t start, uintptr_t end,
-				const ptxn_pte_t *ptep)
-{
-	PTXN_STAT_ADD(mm, tlb_flushes, 1);
-	if (mm->flush_tlb_range)
-		mm->flush_tlb_range(mm, start, end);
-	else
-		ptxn_debug_missing_flush(mm, start, ptep);
-}
-
-/* Whether start left the entry broken: a pure function of (mm, old), so commit agrees. */
-PTXN_INLINE bool ptxn_txn_started_broken(const ptxn_mm_t *mm, ptxn_pteval_t old)
-{
-	return mm->strategy == PTXN_STRATEGY_CLEAR || ptxn_arch_start_needs_break(mm->flags, old);
-}
 
 /* ---- single entry ------------------------------------------------------------------------- */
 
@@ -143,11 +47,17 @@ PTXN_INLINE ptxn_pte_t ptxn_modify_prot_start_from(ptxn_mm_t *mm, uintptr_t addr
 	}
 	PTXN_STAT_ADD(mm, starts, 1);
 	if (mm->strategy == PTXN_STRATEGY_CLEAR) {
+		if (PTXN_ARCH_PTE_CONT != 0 && PTXN_UNLIKELY(ptxn_txn_cont_live(ptxn_ptep_get(ptep))))
+			ptxn_txn_cont_unfold(mm, addr, ptep);
 		old.storage = ptxn_txn_break(ptep);
 		if (PTXN_UNLIKELY(ptxn_arch_start_needs_break(mm->flags, ptxn_pte_val(old))))
 			ptxn_txn_flush(mm, addr, addr + PTXN_PAGE_SIZE, ptep);
 	} else {
 		old = ptxn_ptep_get(ptep);
+		if (PTXN_ARCH_PTE_CONT != 0 && PTXN_UNLIKELY(ptxn_txn_cont_live(old))) {
+			ptxn_txn_cont_unfold(mm, addr, ptep);
+			old = ptxn_ptep_get(ptep);
+		}
 		if (PTXN_UNLIKELY(ptxn_arch_start_needs_break(mm->flags, ptxn_pte_val(old)))) {
 			old.storage = ptxn_txn_break(ptep);
 			ptxn_txn_flush(mm, addr, addr + PTXN_PAGE_SIZE, ptep);
@@ -175,6 +85,13 @@ PTXN_INLINE void ptxn_modify_prot_commit_from(ptxn_mm_t *mm, uintptr_t addr, ptx
 		return;
 	}
 	PTXN_STAT_ADD(mm, entries, 1);
+	if (PTXN_ARCH_PTE_CONT != 0 && PTXN_UNLIKELY(ptxn_txn_cont_live(pte))) {
+		/* One entry is never a whole block: it is installed without CONT. */
+		if (!(old & PTXN_ARCH_PTE_CONT))
+			ptxn_debug_cont_partial(mm, addr, ptep, next, file, line);
+		next &= ~(ptxn_pteval_t)PTXN_ARCH_PTE_CONT;
+		pte = ptxn_make_pte(next);
+	}
 
 	if (ptxn_txn_started_broken(mm, old)) {
 		/* Flushed already if the erratum broke it; else a BBM change flushes now. */
@@ -235,6 +152,8 @@ PTXN_INLINE ptxn_pte_t ptxn_modify_prot_start_ptes_from(ptxn_mm_t *mm, uintptr_t
 		return old;
 	}
 	PTXN_STAT_ADD(mm, starts, 1);
+	if (PTXN_ARCH_PTE_CONT != 0)
+		ptxn_txn_cont_unfold_range(mm, addr, ptep, nr);
 	v = ptxn_pte_val(ptxn_ptep_get(ptep));
 	broken = ptxn_txn_started_broken(mm, v);
 	for (i = 0; i < nr; i++) {
@@ -263,6 +182,66 @@ PTXN_INLINE ptxn_pte_t ptxn_modify_prot_start_ptes_from(ptxn_mm_t *mm, uintptr_t
 	return old;
 }
 
+/* Entry i of a batched commit: pte advanced by i frames; live CONT only on a whole block. */
+PTXN_INLINE ptxn_pteval_t ptxn_txn_want(ptxn_pte_t pte, uintptr_t addr, unsigned int nr,
+					unsigned int i)
+{
+	ptxn_pteval_t want = ptxn_pte_val(ptxn_pte_advance_pfn(pte, i));
+
+	if (PTXN_ARCH_PTE_CONT != 0 && (want & PTXN_ARCH_PTE_CONT) && ptxn_arch_pte_hw_valid(want) &&
+	    !ptxn_txn_cont_whole(addr, nr, i))
+		want &= ~(ptxn_pteval_t)PTXN_ARCH_PTE_CONT;
+	return want;
+}
+
+/* Entries a batched break-before-make handles between two flushes (a multiple of any
+ * contiguous block size, so that a block is never split; 256 bytes of stack). */
+#define PTXN_TXN_BBM_CHUNK 32u
+
+/*
+ * Break-before-make for a batch whose entries are live (AUTO, MERGE): every live entry of a
+ * chunk broken, catching the A/D the hardware set in it since start; one flush of the
+ * chunk; then every new entry installed. Breaking them all before the one flush is what a
+ * contiguous block needs (no member may be installed while another still holds the old
+ * translation), and it costs one flush per chunk instead of one per entry.
+ */
+PTXN_INLINE void ptxn_txn_commit_ptes_bbm(ptxn_mm_t *mm, uintptr_t addr, ptxn_pte_t *ptep,
+					  ptxn_pte_t pte, unsigned int nr)
+{
+	ptxn_pteval_t want[PTXN_TXN_BBM_CHUNK];
+	unsigned int i = 0, k, end;
+
+	PTXN_STATIC_ASSERT(PTXN_TXN_BBM_CHUNK % PTXN_ARCH_CONT_PTES == 0,
+			   "a chunk must hold whole contiguous blocks");
+	while (i < nr) {
+		end = i + PTXN_TXN_BBM_CHUNK -
+		      ((ptxn_txn_cont_index(addr) + i) & (PTXN_ARCH_CONT_PTES - 1u));
+		if (end > nr)
+			end = nr;
+		for (k = i; k < end; k++) {
+			ptxn_pteval_t now = ptxn_pte_val(ptxn_ptep_get(ptep + k));
+			/* AUTO left quiescent entries live (A/D from before start); MERGE stripped. */
+			bool left_quiescent = mm->strategy == PTXN_STRATEGY_AUTO &&
+					      ptxn_arch_pte_hw_valid(now);
+
+			want[k - i] = ptxn_txn_want(pte, addr, nr, k);
+			if (ptxn_arch_pte_hw_valid(now)) {
+				now = ptxn_arch_pte_from_storage(ptxn_txn_break(ptep + k));
+				if (!left_quiescent)
+					want[k - i] = ptxn_arch_pte_merge_hw(
+						want[k - i], ptxn_arch_pte_strip_hw(now), now);
+			}
+		}
+		ptxn_txn_flush(mm, addr + (uintptr_t)i * PTXN_PAGE_SIZE,
+			       addr + (uintptr_t)end * PTXN_PAGE_SIZE, ptep + i);
+		for (k = i; k < end; k++) {
+			PTXN_STAT_ADD(mm, broken, 1);
+			ptxn_txn_unbreak(mm, ptep + k, want[k - i]);
+		}
+		i = end;
+	}
+}
+
 /*
  * Finish a batched change: entry i becomes pte advanced by i frames, plus every A/D
  * update the hardware made to entry i since start. old_pte is what
@@ -285,6 +264,10 @@ PTXN_INLINE void ptxn_modify_prot_commit_ptes_from(ptxn_mm_t *mm, uintptr_t addr
 		return;
 	}
 	PTXN_STAT_ADD(mm, entries, nr);
+	if (PTXN_ARCH_PTE_CONT != 0 && PTXN_UNLIKELY(ptxn_txn_cont_live(pte)) &&
+	    !(old & PTXN_ARCH_PTE_CONT) &&
+	    (ptxn_txn_cont_index(addr) != 0 || nr % PTXN_ARCH_CONT_PTES != 0))
+		ptxn_debug_cont_partial(mm, addr, ptep, next, file, line);
 	broken = ptxn_txn_started_broken(mm, old);
 	bbm = ptxn_arch_change_needs_break(mm->flags, old, next);
 
@@ -292,30 +275,24 @@ PTXN_INLINE void ptxn_modify_prot_commit_ptes_from(ptxn_mm_t *mm, uintptr_t addr
 		if (bbm && !ptxn_arch_start_needs_break(mm->flags, old))
 			ptxn_txn_flush(mm, addr, addr + (uintptr_t)nr * PTXN_PAGE_SIZE, ptep);
 		for (i = 0; i < nr; i++)
-			ptxn_txn_unbreak(mm, ptep + i, ptxn_pte_val(ptxn_pte_advance_pfn(pte, i)));
+			ptxn_txn_unbreak(mm, ptep + i, ptxn_txn_want(pte, addr, nr, i));
 		PTXN_STAT_ADD(mm, broken, nr);
+		return;
+	}
+	if (PTXN_UNLIKELY(bbm)) {
+		/* Rare (ARM64 OA/attribute changes and folds, POWER9 nest-MMU upgrades). */
+		ptxn_txn_commit_ptes_bbm(mm, addr, ptep, pte, nr);
 		return;
 	}
 	for (i = 0; i < nr; i++) {
 		ptxn_pte_t *slot = ptep + i;
-		ptxn_pteval_t want = ptxn_pte_val(ptxn_pte_advance_pfn(pte, i));
+		ptxn_pteval_t want = ptxn_txn_want(pte, addr, nr, i);
 		uint64_t seen = ptxn_arch_slot_load(&slot->storage);
 		ptxn_pteval_t now = ptxn_arch_pte_from_storage(seen);
 		/* AUTO left quiescent entries live (their A/D predate start); MERGE stripped A/D. */
 		bool left_quiescent = mm->strategy == PTXN_STRATEGY_AUTO && ptxn_arch_pte_hw_valid(now);
 
-		if (PTXN_UNLIKELY(bbm)) {
-			/* Rare (ARM64 OA/attribute changes, POWER9 nest-MMU upgrades): entry by entry. */
-			if (ptxn_arch_pte_hw_valid(now)) {
-				now = ptxn_arch_pte_from_storage(ptxn_txn_break(slot));
-				if (!left_quiescent)
-					want = ptxn_arch_pte_merge_hw(want, ptxn_arch_pte_strip_hw(now), now);
-			}
-			ptxn_txn_flush(mm, addr + (uintptr_t)i * PTXN_PAGE_SIZE,
-				       addr + (uintptr_t)(i + 1) * PTXN_PAGE_SIZE, slot);
-			PTXN_STAT_ADD(mm, broken, 1);
-			ptxn_txn_unbreak(mm, slot, want);
-		} else if (left_quiescent) {
+		if (left_quiescent) {
 			PTXN_STAT_ADD(mm, quiescent, 1);
 			ptxn_arch_slot_replace(&slot->storage, seen, PTXN_STORAGE(want));
 		} else if (mm->strategy == PTXN_STRATEGY_AUTO) {

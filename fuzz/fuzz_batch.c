@@ -12,7 +12,8 @@
  *
  * Invariants (docs/api.md, ptxn_modify_prot_start_ptes / _commit_ptes):
  *   - start returns the first entry as it was, with the young and dirty state of all nr
- *     folded in (dirty placed by the format's rule);
+ *     folded in (dirty placed by the format's rule; a live ARM64 contiguous entry
+ *     unfolded, without CONT);
  *   - after commit, entry i equals ref_merge(ptxn_pte_advance_pfn(new, i), A/D the
  *     hardware set on entry i since start): new | (A/D since start), CET and ARM64 rules;
  *   - frame of entry i = new's + i; no reserved bit; normal form where the hardware cannot
@@ -76,7 +77,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	sim.phase = 1;
 	old = ptxn_pte_val(ptxn_modify_prot_start_ptes(&mm, (uintptr_t)SIM_VA(0), sim.leaf, nr));
-	want = young_any ? first | REF_YOUNG : first;
+	want = ref_unfolded(first);
+	want = young_any ? want | REF_YOUNG : want;
 	want = dirty_any ? ref_sw_mkdirty(want) : want;
 	FUZZ_EQ(old, want, "start_ptes returns the first entry with the folio's A/D");
 
@@ -94,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint64_t fin = slot_val(i);
 		uint64_t next_i = ptxn_pte_val(ptxn_pte_advance_pfn(ptxn_make_pte(next), i));
 
-		want = ref_merge(next_i, sim.young_since[i], sim.dirty_since[i]);
+		want = ref_merge(ref_committed(next_i), sim.young_since[i], sim.dirty_since[i]);
 		FUZZ_CHECK(fin == want,
 			   "commit_ptes entry %u: got 0x%016llx, want 0x%016llx (new 0x%016llx, "
 			   "young since start %d, dirty since start %d, flushes %u)",

@@ -265,6 +265,15 @@ PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_strip_hw(ptxn_pteval_t v)
  * (KNL's A/D in a non-present entry and a radix R/C write-back into an emptied entry are
  * not updates of a live translation; PTXN_ARCH_PTE_NONE_IGNORE already ignores them.)
  */
+/*
+ * Contiguous blocks (core/steps.h): the bit that marks an entry as a member of one, and
+ * how many entries a block has. A format without them (x86, PowerPC radix) has no bit.
+ */
+#ifndef PTXN_ARCH_PTE_CONT
+#define PTXN_ARCH_PTE_CONT 0
+#define PTXN_ARCH_CONT_PTES 1u
+#endif
+
 #ifndef PTXN_ARCH_MM_READONLY_FINAL
 #define PTXN_ARCH_MM_READONLY_FINAL 0u
 #endif

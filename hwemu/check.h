@@ -420,12 +420,13 @@ PTXN_HWEMU_FUNC bool ptxn_hwemu_check(struct ptxn_hwemu *hw, struct ptxn_hwemu_r
 	}
 	for (i = 0; i < hw->nagents; i++) {
 		r->hangs += hw->agents[i]->c.hangs;
+		r->conflicts += hw->agents[i]->c.faults[PTXN_MMU_FAULT_CONFLICT];
 	}
 	free(ledger);
 	free(cover);
 	free(writes);
 	return !r->lost && !r->lost_batched && !r->lost_timestamp && !r->stray && !r->permission &&
-	       !r->cet;
+	       !r->cet && !r->conflicts;
 }
 
 PTXN_HWEMU_FUNC const char *ptxn_hwemu_finding_name(unsigned kind)
@@ -450,14 +451,16 @@ PTXN_HWEMU_FUNC void ptxn_hwemu_report_print(const struct ptxn_hwemu_report *r, 
 	fprintf(out,
 		"hwemu check: %llu slots, %llu txns (%llu batched), %llu hw + %llu sw-resolved + "
 		"%llu erratum updates, %llu writes; lost %llu, lost(batched) %llu, "
-		"lost(timestamp) %llu, stray %llu, permission %llu, cet %llu, hangs %llu\n",
+		"lost(timestamp) %llu, stray %llu, permission %llu, cet %llu, hangs %llu, "
+		"tlb conflicts %llu\n",
 		(unsigned long long)r->slots_checked, (unsigned long long)r->txns,
 		(unsigned long long)r->batched_txns, (unsigned long long)r->hw_updates,
 		(unsigned long long)r->sw_updates, (unsigned long long)r->erratum_updates,
 		(unsigned long long)r->writes_checked, (unsigned long long)r->lost,
 		(unsigned long long)r->lost_batched, (unsigned long long)r->lost_timestamp,
 		(unsigned long long)r->stray, (unsigned long long)r->permission,
-		(unsigned long long)r->cet, (unsigned long long)r->hangs);
+		(unsigned long long)r->cet, (unsigned long long)r->hangs,
+		(unsigned long long)r->conflicts);
 	for (i = 0; i < r->nfindings; i++) {
 		const struct ptxn_hwemu_finding *f = &r->findings[i];
 

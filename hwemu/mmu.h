@@ -49,6 +49,7 @@ enum ptxn_mmu_fault {
 	PTXN_MMU_FAULT_DIRTY,       /* Arm: write to a DBM=1, AP[2]=1 entry without HA+HD */
 	PTXN_MMU_FAULT_RC,          /* radix: R (or C for a store) not set, interrupt mode */
 	PTXN_MMU_FAULT_BUS,         /* a table address with no memory behind it */
+	PTXN_MMU_FAULT_CONFLICT,    /* Arm: TLB conflict abort (a mixed contiguous block) */
 	PTXN_MMU_FAULT_COUNT
 };
 
@@ -63,7 +64,7 @@ PTXN_INLINE const char *ptxn_mmu_fault_name(unsigned fault)
 {
 	static const char *const names[PTXN_MMU_FAULT_COUNT] = {
 		"ok", "not-present", "write", "exec", "read", "user", "reserved",
-		"address", "access-flag", "dirty", "rc", "bus"};
+		"address", "access-flag", "dirty", "rc", "bus", "tlb-conflict"};
 
 	return fault < PTXN_MMU_FAULT_COUNT ? names[fault] : "?";
 }

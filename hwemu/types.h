@@ -131,6 +131,7 @@ struct ptxn_hwemu_report {
 	uint64_t lost_batched;      /* timestamp rule, slots changed by batched transactions */
 	uint64_t lost_timestamp;    /* timestamp rule, single-entry slots (cross-check) */
 	uint64_t stray, permission, cet, hangs;
+	uint64_t conflicts;         /* Arm TLB conflict aborts: an access met a mixed contiguous block */
 	unsigned nfindings;
 	struct ptxn_hwemu_finding findings[PTXN_HWEMU_MAX_FINDINGS];
 };

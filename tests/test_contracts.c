@@ -320,6 +320,49 @@ START_TEST(flush_needed_without_hook)
 }
 END_TEST
 
+#if defined(PTXN_FORMAT_ARM64)
+static void counting_flush(ptxn_mm_t *m, uintptr_t start, uintptr_t end)
+{
+	(void)m, (void)start, (void)end;
+}
+
+/*
+ * Asking for a contiguous block (CONT) on part of one: a single entry, or a batch that is
+ * not whole aligned blocks. Reported, and installed without CONT (never a mixed block).
+ * Folding a whole aligned block is correct use and reports nothing.
+ */
+START_TEST(contiguous_on_part_of_a_block)
+{
+	ptxn_pte_t old, next;
+	unsigned i;
+
+	ptxn_mm_set_flush_tlb_range(&mm, counting_flush, NULL);
+	old = ptxn_modify_prot_start(&mm, 0x1000, &table[1]);
+	next = ptxn_make_pte(ptxn_pte_val(old) | PTXN_ARM64_CONT);
+	ptxn_modify_prot_commit(&mm, 0x1000, &table[1], old, next);
+	expect_one(PTXN_VIOLATION_CONT_PARTIAL, __LINE__ - 1, "part of one", "whole aligned blocks");
+	ck_assert(!(ptxn_pte_val(ptxn_ptep_get(&table[1])) & PTXN_ARM64_CONT));
+
+	nseen = 0;
+	old = ptxn_modify_prot_start_ptes(&mm, 0x4000, &table[4], 8);
+	next = ptxn_make_pte(ptxn_pte_val(old) | PTXN_ARM64_CONT);
+	ptxn_modify_prot_commit_ptes(&mm, 0x4000, &table[4], old, next, 8);
+	expect_one(PTXN_VIOLATION_CONT_PARTIAL, __LINE__ - 1, "part of one", "whole aligned blocks");
+
+	nseen = 0;
+	for (i = 0; i < 16; i++) /* one folio of 16 frames for the whole block */
+		ptxn_set_pte(&table[i], ptxn_pfn_pte(0x100 + i, ptxn_prot(PTXN_PROT_READ |
+									   PTXN_PROT_USER)));
+	old = ptxn_modify_prot_start_ptes(&mm, 0, &table[0], 16);
+	next = ptxn_make_pte(ptxn_pte_val(old) | PTXN_ARM64_CONT);
+	ptxn_modify_prot_commit_ptes(&mm, 0, &table[0], old, next, 16);
+	ck_assert_int_eq(nseen, 0);
+	for (i = 0; i < 16; i++)
+		ck_assert(ptxn_pte_val(ptxn_ptep_get(&table[i])) & PTXN_ARM64_CONT);
+}
+END_TEST
+#endif
+
 #ifndef TEST_COMPILE_TIME_HOOK
 /* The built-in default (no hook anywhere) prints and aborts: run in a forked child. */
 START_TEST(default_hook_aborts)
@@ -356,6 +399,9 @@ static Suite *contracts_suite(void)
 	tcase_add_test(tc, lazy_leave_without_enter);
 	tcase_add_test(tc, lazy_nesting);
 	tcase_add_test(tc, flush_needed_without_hook);
+#if defined(PTXN_FORMAT_ARM64)
+	tcase_add_test(tc, contiguous_on_part_of_a_block);
+#endif
 #ifdef TEST_COMPILE_TIME_HOOK
 	tcase_add_test(tc, pfn_out_of_range);
 	tcase_add_test(tc, compile_time_hook_catches_mm_violations);

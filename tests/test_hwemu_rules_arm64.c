@@ -238,6 +238,131 @@ START_TEST(test_arm64_erratum_2645198_exec_only)
 }
 END_TEST
 
+/*
+ * Contiguous blocks (issue 17; Arm ARM "The Contiguous bit", Linux contpte). A live block
+ * of 16 CONT entries must never be mixed: an access through a misprogrammed set is a TLB
+ * conflict abort, which the ARM64 walker reports. ptxn unfolds a block before changing
+ * part of it (every member broken, one flush, every member back without CONT) and folds
+ * only whole aligned blocks. Every strategy, on one entry, on half a block, and on the
+ * whole block kept contiguous; accesses to all 16 pages before, during and after.
+ */
+#define CONT_VA (HW_VA + 0x10000)           /* 64 KiB aligned */
+#define CONT_OA UINT64_C(0x80000000)        /* 64 KiB aligned output range */
+
+static ptxn_pte_t *cont_block(struct ptxn_hwemu *hw, unsigned prot)
+{
+	ptxn_pte_t *leaf;
+	unsigned k;
+
+	ck_assert_uint_ne(ptxn_hwemu_map(hw, CONT_VA, 16, ptxn_prot(prot), 0), 0);
+	leaf = hw_leaf(hw, CONT_VA);
+	for (k = 0; k < 16; k++)
+		ptxn_set_pte(leaf + k, ptxn_make_pte(ptxn_arch_pfn_pte((CONT_OA >> 12) + k,
+								   ptxn_prot(prot).bits) |
+						   PTXN_ARM64_CONT));
+	return leaf;
+}
+
+static void touch_block(struct ptxn_hwemu_agent *a, bool write)
+{
+	unsigned k;
+
+	for (k = 0; k < 16; k++) {
+		unsigned f = ptxn_hwemu_access_once(a, CONT_VA + k * 4096,
+						    write ? PTXN_MMU_WRITE : PTXN_MMU_READ, true, NULL);
+
+		ck_assert_msg(f != PTXN_MMU_FAULT_CONFLICT, "page %u: TLB conflict abort", k);
+	}
+}
+
+START_TEST(test_arm64_contiguous_blocks)
+{
+	static const struct {
+		const char *what;
+		unsigned first, nr;
+		bool batched, fold;
+	} cases[] = {
+		{"one entry", 5, 1, false, false},
+		{"half a block", 4, 8, true, false},
+		{"the whole block, kept contiguous", 0, 16, true, true},
+	};
+	unsigned strategy, c, k;
+
+	for (strategy = 0; strategy < PTXN_STRATEGY_COUNT; strategy++)
+		for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+			struct ptxn_hwemu *hw = hw_machine(PTXN_MMU_ARM64_HA | PTXN_MMU_ARM64_HD, 0, 0);
+			struct ptxn_hwemu_agent *a = hw_raw_agent(hw, 0);
+			ptxn_pte_t *leaf = cont_block(hw, R | W | U), old, pte;
+			uint64_t va = CONT_VA + cases[c].first * 4096;
+			struct ptxn_hwemu_report r;
+			struct ptxn_hwemu_txn t;
+			ptxn_mm_t mm;
+
+			ptxn_mm_init(&mm);
+			ck_assert(ptxn_mm_set_strategy(&mm, (enum ptxn_strategy)strategy));
+			ptxn_hwemu_attach_mm(hw, &mm);
+			ptxn_hwemu_check_begin(hw);
+			touch_block(a, true); /* every member young and dirty */
+			old = ptxn_hwemu_txn_start(hw, &mm, va, leaf + cases[c].first, cases[c].nr, &t);
+			touch_block(a, false);
+			pte = ptxn_pte_modify(old, ptxn_prot(R | U));
+			if (cases[c].fold)
+				pte = ptxn_make_pte(ptxn_pte_val(pte) | PTXN_ARM64_CONT);
+			ptxn_hwemu_txn_commit(hw, &mm, va, leaf + cases[c].first, old, pte, &t);
+			touch_block(a, false);
+			ptxn_hwemu_txn_end(hw, &mm, &t, true);
+			touch_block(a, false);
+			for (k = 0; k < 16; k++) {
+				ptxn_pteval_t v = hw_val(leaf + k);
+				bool mine = k >= cases[c].first && k < cases[c].first + cases[c].nr;
+
+				ck_assert_msg(ptxn_pte_write(ptxn_make_pte(v)) == !mine,
+					      "%s, %s: page %u 0x%016llx",
+					      ptxn_strategy_name((enum ptxn_strategy)strategy),
+					      cases[c].what, k, (unsigned long long)v);
+				ck_assert_msg(!(v & PTXN_ARM64_CONT) == !cases[c].fold,
+					      "%s, %s: page %u CONT: 0x%016llx",
+					      ptxn_strategy_name((enum ptxn_strategy)strategy),
+					      cases[c].what, k, (unsigned long long)v);
+				ck_assert(ptxn_pte_young(ptxn_make_pte(v)) &&
+					  ptxn_pte_dirty(ptxn_make_pte(v)));
+			}
+			ck_assert_msg(ptxn_hwemu_check(hw, &r), "%s, %s: checker",
+				      ptxn_strategy_name((enum ptxn_strategy)strategy), cases[c].what);
+			ck_assert_uint_eq(r.conflicts, 0);
+			ptxn_hwemu_destroy(hw);
+		}
+}
+END_TEST
+
+/* The negative control: one member changed in place leaves the block mixed, and the
+ * walker reports the TLB conflict abort that the hardware may raise (so the test above
+ * can fail). */
+START_TEST(test_arm64_contiguous_mixed_is_a_conflict)
+{
+	struct ptxn_hwemu *hw = hw_machine(PTXN_MMU_ARM64_HA | PTXN_MMU_ARM64_HD, 0, 0);
+	struct ptxn_hwemu_agent *a = hw_raw_agent(hw, 0);
+	ptxn_pte_t *leaf = cont_block(hw, R | W | U);
+	struct ptxn_hwemu_report r;
+
+	ptxn_hwemu_check_begin(hw);
+	touch_block(a, false);
+	/* what MERGE did before issue 17: a permission change of one member, in place */
+	ptxn_set_pte(leaf + 5, ptxn_pte_wrprotect(ptxn_ptep_get(leaf + 5)));
+	ptxn_hwemu_flush_all(hw);
+	ck_assert_uint_eq(ptxn_hwemu_access_once(a, CONT_VA + 2 * 4096, PTXN_MMU_READ, true, NULL),
+			  PTXN_MMU_FAULT_CONFLICT);
+	/* a member without CONT among CONT members is as bad */
+	ptxn_set_pte(leaf + 5, ptxn_make_pte(ptxn_pte_val(ptxn_pte_mkwrite(ptxn_ptep_get(leaf + 5))) &
+					     ~PTXN_ARM64_CONT));
+	ck_assert_uint_eq(ptxn_hwemu_access_once(a, CONT_VA + 9 * 4096, PTXN_MMU_READ, true, NULL),
+			  PTXN_MMU_FAULT_CONFLICT);
+	ck_assert(!ptxn_hwemu_check(hw, &r));
+	ck_assert_uint_eq(r.conflicts, 2);
+	ptxn_hwemu_destroy(hw);
+}
+END_TEST
+
 /* Called by rules_suite() (tests/test_hwemu_rules.c); this order is the TAP order. */
 void hwemu_rules_arch_tests(TCase *arch)
 {
@@ -248,4 +373,6 @@ void hwemu_rules_arch_tests(TCase *arch)
 	tcase_add_test(arch, test_arm64_block_descriptor);
 	tcase_add_test(arch, test_arm64_aptable);
 	tcase_add_test(arch, test_arm64_erratum_2645198_exec_only);
+	tcase_add_test(arch, test_arm64_contiguous_blocks);
+	tcase_add_test(arch, test_arm64_contiguous_mixed_is_a_conflict);
 }

@@ -28,6 +28,8 @@
  *  - Permissions (AP[2:1], UXN, PXN, "Access permissions for instruction execution"): EL0
  *    data accesses need AP[1]=1, EL0 fetches only UXN=0 (execute-only memory); AP[2]=1 is
  *    read-only at every EL; a page writable at EL0 is never executable at EL1. PAN, WXN, POE, permission indirection are not modelled.
+ *  - Contiguous sets ("The Contiguous bit"): a walk through a page descriptor with CONT
+ *    checks its aligned set of 16; a misprogrammed set is a TLB conflict abort.
  *  - A write through a cached translation that is writable but clean (DBM=1, AP[2]=1)
  *    needs the dirty update, which is done on the descriptor in memory: modelled as a
  *    re-walk (the dirty update "is made only if DBM is 1 in the descriptor as read").
@@ -115,6 +117,45 @@ PTXN_MMU_FUNC unsigned ptxn_mmu_arm64_fault(struct ptxn_mmu_walk *w, unsigned fa
 }
 
 /*
+ * A walk that ends in a page descriptor with the Contiguous bit may fill a TLB entry for
+ * the whole aligned set of 16 (Arm ARM D8.6.1, "The Contiguous bit"). If the set is
+ * misprogrammed - a valid member without CONT, or with other attributes or permissions,
+ * or an output address that is not the set's - the TLB may hold conflicting entries and
+ * the access may take a TLB conflict abort ("Misprogramming of the Contiguous bit"): the
+ * model reports exactly that. What may differ between members: the output address
+ * (consecutive), AF and the dirty state of DBM entries (the hardware updates one member),
+ * and the software bits; invalid members are allowed (a block is broken one member at a
+ * time; the TLB may still translate them from another member until the flush).
+ */
+PTXN_MMU_FUNC bool ptxn_mmu_arm64_cont_consistent(const struct ptxn_mmu *mmu, uint64_t table,
+						  uint64_t va, ptxn_pteval_t v)
+{
+	const unsigned idx = ptxn_mmu_index(mmu, va, 0), base = idx & ~15u;
+	const uint64_t oa0 = (v & PTXN_ARM64_OA_MASK) - (uint64_t)(idx - base) * 4096;
+	const uint64_t may_differ = PTXN_ARM64_OA_MASK | PTXN_ARM64_AF | PTXN_ARM64_SOFTWARE_MASK |
+				    ((v & PTXN_ARM64_DBM) ? PTXN_ARM64_RDONLY : 0);
+	unsigned k;
+
+	if (oa0 & 0xffff) /* the set's output range must be aligned to its 64 KiB */
+		return false;
+	for (k = 0; k < 16; k++) {
+		ptxn_pte_t *slot = ptxn_mmu_slot(mmu, table + 8 * (uint64_t)(base + k));
+		ptxn_pteval_t m;
+
+		if (!slot)
+			return false;
+		m = ptxn_mmu_load(slot);
+		if (!(m & PTXN_ARM64_VALID))
+			continue;
+		if ((m ^ v) & ~may_differ)
+			return false; /* without CONT, or other attributes or permissions */
+		if ((m & PTXN_ARM64_OA_MASK) != oa0 + (uint64_t)k * 4096)
+			return false;
+	}
+	return true;
+}
+
+/*
  * Translate va for one access (PTXN_MMU_READ/WRITE/EXEC, optionally | PTXN_MMU_PROBE) at
  * EL0 (user) or EL1, with the HA/HD mode in mmu->flags. Returns w->fault.
  */
@@ -160,6 +201,9 @@ restart:
 			return ptxn_mmu_arm64_fault(w, PTXN_MMU_FAULT_NOT_PRESENT);
 		size = UINT64_C(1) << (12 + 9 * level);
 		w->page_size = size;
+		if (level == 0 && (v & PTXN_ARM64_CONT) &&
+		    !ptxn_mmu_arm64_cont_consistent(mmu, table, va, v))
+			return ptxn_mmu_arm64_fault(w, PTXN_MMU_FAULT_CONFLICT);
 
 		/* Access flag first: its fault has priority over permission faults. */
 		next = v;

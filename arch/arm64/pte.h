@@ -159,6 +159,15 @@ PTXN_INLINE unsigned ptxn_arch_pte_prot_flags(uint64_t v)
 #define PTXN_ARM64_CHANGE_IN_PLACE_MASK                                                       \
 	(PTXN_ARM64_USER | PTXN_ARM64_RDONLY | PTXN_ARM64_AF | PTXN_ARM64_NG | PTXN_ARM64_GP |  \
 	 PTXN_ARM64_DBM | PTXN_ARM64_PXN | PTXN_ARM64_UXN | PTXN_ARM64_SOFTWARE_MASK)
+/*
+ * The contiguous hint: with a 4 KiB granule, 16 level-3 entries aligned to 64 KiB in VA
+ * and OA may be cached as one TLB entry (Arm ARM D8.6.1, "The Contiguous bit"; Linux
+ * CONT_PTES). ptxn never changes a live member in place and never leaves a block mixed
+ * (core/steps.h, docs/api.md).
+ */
+#define PTXN_ARCH_PTE_CONT		PTXN_ARM64_CONT
+#define PTXN_ARCH_CONT_PTES		16u
+
 /* A cleared entry is invalid: the walker neither uses nor updates it (no write-back). */
 #define PTXN_ARCH_BROKEN_MAY_GAIN_HW_UPDATES 0
 
