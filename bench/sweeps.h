@@ -30,19 +30,22 @@ struct sweep {
 #define BENCH_NOINLINE __attribute__((noinline, noclone)) /* one symbol per marker */
 #endif
 
-/* One leaf table after another; the body (the variadic part) sees ptep, addr. */
+/*
+ * One leaf table after another, as Linux's change_pte_range walks them (the address
+ * advancing a page per entry); the body (the variadic part) sees ptep, addr.
+ */
 #define SWEEP_ENTRIES(s, ...)                                                                \
 	do {                                                                                 \
 		unsigned t_, i_;                                                             \
+		uintptr_t addr_ = (uintptr_t)BENCH_VA;                                       \
 		for (t_ = 0; t_ * BENCH_TABLE < (s)->n; t_++) {                              \
 			ptxn_pte_t *tbl_ = (s)->tables[t_];                                  \
 			unsigned m_ = (s)->n - t_ * BENCH_TABLE;                             \
 			if (m_ > BENCH_TABLE)                                                \
 				m_ = BENCH_TABLE;                                            \
-			for (i_ = 0; i_ < m_; i_++) {                                        \
+			for (i_ = 0; i_ < m_; i_++, addr_ += 4096) {                         \
 				ptxn_pte_t *ptep = tbl_ + i_;                                \
-				uintptr_t addr = (uintptr_t)(BENCH_VA +                      \
-					(uint64_t)(t_ * BENCH_TABLE + i_) * 4096);           \
+				const uintptr_t addr = addr_;                                \
 				__VA_ARGS__;                                                        \
 			}                                                                    \
 		}                                                                            \

@@ -277,6 +277,20 @@ PTXN_INLINE void ptxn_debug_cont_partial(ptxn_mm_t *mm, uintptr_t addr, const pt
 			      ptep, addr, 0, ptxn_arch_pte_to_storage(next), file, line);
 }
 
+PTXN_INLINE void ptxn_debug_batch_drops_ad(ptxn_mm_t *mm, uintptr_t addr,
+						 const ptxn_pte_t *ptep, ptxn_pteval_t old,
+						 ptxn_pteval_t next, const char *file, int line)
+{
+	ptxn_violation_report(mm, PTXN_VIOLATION_BATCH_DROPS_AD,
+			      "an AUTO or MERGE batch's new entry drops young or dirty that start "
+			      "returned; such batches leave the entries live and keep every A/D bit "
+			      "they hold at commit (Xen PRESERVE_AD), so the drop is not made",
+			      "to age or clean a folio use a CLEAR batch or the single-entry API, "
+			      "which tell A/D set since start apart",
+			      ptep, addr, ptxn_arch_pte_to_storage(old), ptxn_arch_pte_to_storage(next),
+			      file, line);
+}
+
 PTXN_INLINE void ptxn_debug_pfn(uint64_t pfn)
 {
 	if (pfn > PTXN_ARCH_PFN_MAX)
@@ -323,6 +337,13 @@ PTXN_INLINE void ptxn_debug_cont_partial(ptxn_mm_t *mm, uintptr_t addr, const pt
 					 ptxn_pteval_t next, const char *file, int line)
 {
 	(void)mm, (void)addr, (void)ptep, (void)next, (void)file, (void)line;
+}
+
+PTXN_INLINE void ptxn_debug_batch_drops_ad(ptxn_mm_t *mm, uintptr_t addr,
+						 const ptxn_pte_t *ptep, ptxn_pteval_t old,
+						 ptxn_pteval_t next, const char *file, int line)
+{
+	(void)mm, (void)addr, (void)ptep, (void)old, (void)next, (void)file, (void)line;
 }
 
 PTXN_INLINE void ptxn_debug_pfn(uint64_t pfn)

@@ -111,7 +111,8 @@ enum ptxn_violation_kind {
 	PTXN_VIOLATION_NO_TLB_FLUSH_HOOK,
 	PTXN_VIOLATION_LAZY_LEAVE_WITHOUT_ENTER,
 	PTXN_VIOLATION_LAZY_NESTING,
-	PTXN_VIOLATION_CONT_PARTIAL
+	PTXN_VIOLATION_CONT_PARTIAL,
+	PTXN_VIOLATION_BATCH_DROPS_AD
 };
 
 struct ptxn_violation {
@@ -147,6 +148,7 @@ struct ptxn_mm_open_txn {
 struct ptxn_mm {
 	unsigned char strategy;                 /* enum ptxn_strategy */
 	unsigned char lazy_depth;               /* lazy MMU mode nesting (paravirt) */
+	unsigned char path;                     /* PTXN_MM_PATH_*: derived, by the setters */
 	unsigned int flags;                     /* PTXN_MM_* quirks */
 	ptxn_flush_tlb_range_fn flush_tlb_range; /* NULL: no TLB to flush (tests without one) */
 	void *private_data;                     /* the caller's, for its hooks */
@@ -159,6 +161,23 @@ struct ptxn_mm {
 	struct ptxn_mm_open_txn open_txn[PTXN_DEBUG_MAX_OPEN];
 };
 
+/*
+ * Which path the transactions of this mm take, decided once when the mm changes instead of
+ * on every call (core/transaction.h): the fast paths of AUTO and MERGE on the native
+ * platform without a quirk that breaks entries at start, or the general one. Kept in
+ * mm->path by the setters below; that is why the fields are changed through them only.
+ */
+enum {
+	PTXN_MM_PATH_GENERAL = 0,  /* a platform, a start quirk: every case handled */
+	PTXN_MM_PATH_CLEAR = 1,    /* CLEAR, native: start breaks */
+	PTXN_MM_PATH_MERGE = 2,    /* MERGE, native: start is a load */
+	PTXN_MM_PATH_AUTO = 3,     /* AUTO, native: start is a load */
+	PTXN_MM_PATH_AUTO_RO_FINAL = 4 /* AUTO, and the flags say read-only young is final */
+};
+
+/* Recompute mm->path (defined in core/transaction.h, once the format is known). */
+PTXN_INLINE void ptxn_mm_update_path(ptxn_mm_t *mm);
+
 /* The native platform, AUTO strategy, no quirks, no TLB hook. */
 PTXN_INLINE void ptxn_mm_init(ptxn_mm_t *mm)
 {
@@ -168,6 +187,7 @@ PTXN_INLINE void ptxn_mm_init(ptxn_mm_t *mm)
 	for (i = 0; i < sizeof(*mm); i++) /* no memset: freestanding */
 		p[i] = 0;
 	mm->strategy = PTXN_STRATEGY_AUTO;
+	ptxn_mm_update_path(mm);
 }
 
 /* Out-of-range values are refused (returns false and leaves the mm as it was). */
@@ -176,6 +196,7 @@ PTXN_INLINE bool ptxn_mm_set_strategy(ptxn_mm_t *mm, enum ptxn_strategy strategy
 	if ((unsigned)strategy >= PTXN_STRATEGY_COUNT)
 		return false;
 	mm->strategy = (unsigned char)strategy;
+	ptxn_mm_update_path(mm);
 	return true;
 }
 
@@ -200,6 +221,16 @@ PTXN_INLINE const char *ptxn_strategy_name(enum ptxn_strategy strategy)
 PTXN_INLINE void ptxn_mm_set_flags(ptxn_mm_t *mm, unsigned int flags)
 {
 	mm->flags = flags;
+	ptxn_mm_update_path(mm);
+}
+
+/* Route this mm's entry writes through a paravirtual platform (NULL: native again). */
+PTXN_INLINE void ptxn_mm_set_platform(ptxn_mm_t *mm, const struct ptxn_platform_ops *platform,
+				      void *platform_data)
+{
+	mm->platform = platform;
+	mm->platform_data = platform_data;
+	ptxn_mm_update_path(mm);
 }
 
 PTXN_INLINE void ptxn_mm_set_flush_tlb_range(ptxn_mm_t *mm, ptxn_flush_tlb_range_fn fn,
@@ -218,7 +249,8 @@ PTXN_INLINE void ptxn_mm_set_violation_hook(ptxn_mm_t *mm, ptxn_violation_hook_f
 #ifdef PTXN_STATS
 #define PTXN_STAT_ADD(mm, field, n) __atomic_fetch_add(&(mm)->stats.field, (n), __ATOMIC_RELAXED)
 #else
-#define PTXN_STAT_ADD(mm, field, n) ((void)(mm), (void)(n))
+/* without PTXN_STATS nothing is evaluated (sizeof: a count may cost a libgcc call) */
+#define PTXN_STAT_ADD(mm, field, n) ((void)(mm), (void)sizeof(n))
 #endif
 
 PTXN_EXTERN_C_END

@@ -63,18 +63,27 @@ PTXN_INLINE void ptxn_txn_unbreak(ptxn_mm_t *mm, ptxn_pte_t *ptep, ptxn_pteval_t
  * hardware did nothing; each failure returns the current value, whose new A/D bits
  * (relative to start) are folded into next before retrying.
  */
+/* The retries, out of line: they only run when the MMU updated the entry since start. */
+PTXN_NOINLINE void ptxn_txn_merge_retry(ptxn_mm_t *mm, ptxn_pte_t *ptep, ptxn_pteval_t start,
+					ptxn_pteval_t next, uint64_t expected)
+{
+	uint64_t desired;
+
+	do {
+		PTXN_STAT_ADD(mm, merge_retries, 1);
+		desired = PTXN_STEPS_STORAGE(ptxn_arch_pte_merge_hw(
+			next, start, ptxn_arch_pte_from_storage(expected)));
+	} while (!ptxn_arch_slot_cmpxchg(&ptep->storage, &expected, desired));
+}
+
 PTXN_INLINE void ptxn_txn_merge(ptxn_mm_t *mm, ptxn_pte_t *ptep, ptxn_pteval_t start,
 				ptxn_pteval_t next)
 {
 	uint64_t expected = PTXN_STEPS_STORAGE(start);
-	uint64_t desired = PTXN_STEPS_STORAGE(next);
 
-	while (!ptxn_arch_slot_cmpxchg(&ptep->storage, &expected, desired)) {
-		ptxn_pteval_t now = ptxn_arch_pte_from_storage(expected);
-
-		PTXN_STAT_ADD(mm, merge_retries, 1);
-		desired = PTXN_STEPS_STORAGE(ptxn_arch_pte_merge_hw(next, start, now));
-	}
+	if (PTXN_UNLIKELY(!ptxn_arch_slot_cmpxchg(&ptep->storage, &expected,
+						   PTXN_STEPS_STORAGE(next))))
+		ptxn_txn_merge_retry(mm, ptep, start, next, expected);
 }
 
 /* Strip A/D from a live slot atomically and return what it held (batched MERGE's start). */
@@ -109,6 +118,46 @@ PTXN_INLINE void ptxn_txn_flush(ptxn_mm_t *mm, uintptr_t start, uintptr_t end,
 PTXN_INLINE bool ptxn_txn_started_broken(const ptxn_mm_t *mm, ptxn_pteval_t old)
 {
 	return mm->strategy == PTXN_STRATEGY_CLEAR || ptxn_arch_start_needs_break(mm->flags, old);
+}
+
+/* ---- a folio's young and dirty state, without a branch per entry ------------------------ */
+/*
+ * The union of the entries' A/D: the OR of their values is it where A/D are bits (x86 A,
+ * D, SavedDirty; PowerPC R, C; ARM64 AF and bit 55); ARM64's hardware dirtiness is a
+ * state of two bits (DBM with AP[2] clear), taken per entry.
+ */
+struct ptxn_txn_ad {
+	ptxn_pteval_t any;  /* OR of the entries */
+	bool hw_dirty;      /* some entry is hardware-dirty (formats with a dirty state) */
+};
+
+PTXN_INLINE void ptxn_txn_ad_fold(struct ptxn_txn_ad *ad, ptxn_pteval_t v)
+{
+	ad->any |= v;
+	if (PTXN_ARCH_PTE_HW_DIRTY == 0)
+		ad->hw_dirty |= ptxn_arch_pte_hw_dirty(v);
+}
+
+/* first with the union's young and dirty state. */
+PTXN_INLINE ptxn_pteval_t ptxn_txn_ad_apply(const struct ptxn_txn_ad *ad, ptxn_pteval_t first)
+{
+	if (ptxn_arch_pte_young(ad->any))
+		first = ptxn_arch_pte_mkyoung(first);
+	if ((ad->any & (PTXN_ARCH_PTE_HW_DIRTY | PTXN_ARCH_PTE_SW_DIRTY)) || ad->hw_dirty)
+		first = ptxn_arch_pte_mkdirty(first);
+	return first;
+}
+
+/*
+ * Can entry i of a batch be pte plus i pages, added to the value? Where the frame field
+ * is stored as is (not inverted, x86 L1TF) and pte's frame + nr - 1 fits, that is
+ * exactly ptxn_pte_advance_pfn(pte, i).
+ */
+PTXN_INLINE bool ptxn_txn_frames_step(ptxn_pte_t pte, unsigned int nr)
+{
+	ptxn_pteval_t v = ptxn_pte_val(pte);
+
+	return !ptxn_arch_pte_pfn_inverted(v) && ptxn_arch_pte_pfn(v) + nr - 1 <= PTXN_ARCH_PFN_MAX;
 }
 
 /* ---- contiguous blocks (ARM64 CONT; PTXN_ARCH_PTE_CONT == 0 elsewhere: all compiled out) -- */

@@ -27,14 +27,29 @@ PTXN_EXTERN_C_BEGIN
 
 #define PTXN_STORAGE(v) ptxn_arch_pte_to_storage(v)
 
+PTXN_INLINE void ptxn_mm_update_path(ptxn_mm_t *mm)
+{
+	if (mm->platform != NULL || (mm->flags & PTXN_ARCH_MM_START_FLAGS))
+		mm->path = PTXN_MM_PATH_GENERAL;
+	else if (mm->strategy == PTXN_STRATEGY_AUTO)
+		mm->path = (mm->flags & PTXN_ARCH_MM_READONLY_FINAL) ? PTXN_MM_PATH_AUTO_RO_FINAL
+								     : PTXN_MM_PATH_AUTO;
+	else if (mm->strategy == PTXN_STRATEGY_MERGE)
+		mm->path = PTXN_MM_PATH_MERGE;
+	else
+		mm->path = PTXN_MM_PATH_CLEAR;
+}
+
 /* ---- single entry ------------------------------------------------------------------------- */
 
 /*
- * Begin changing one entry. Returns its current value; compute the new entry from it
- * (ptxn_pte_modify, ptxn_pte_mkclean, ...) and pass both to ptxn_modify_prot_commit().
+ * The general paths: every strategy, platform, quirk and rule, and the contract checks of
+ * PTXN_DEBUG builds. Out of line: the common cases take the fast paths further down, which
+ * decide with one byte of the mm (mm->path, precomputed by its setters) that nothing here
+ * is needed.
  */
-PTXN_INLINE ptxn_pte_t ptxn_modify_prot_start_from(ptxn_mm_t *mm, uintptr_t addr, ptxn_pte_t *ptep,
-						   const char *file, int line)
+PTXN_NOINLINE ptxn_pte_t ptxn_txn_start_general(ptxn_mm_t *mm, uintptr_t addr, ptxn_pte_t *ptep,
+						const char *file, int line)
 {
 	ptxn_pte_t old;
 
@@ -67,13 +82,9 @@ PTXN_INLINE ptxn_pte_t ptxn_modify_prot_start_from(ptxn_mm_t *mm, uintptr_t addr
 	return old;
 }
 
-/*
- * Finish the change: write pte, keeping every A/D update the hardware made since start.
- * old_pte must be exactly what ptxn_modify_prot_start() returned.
- */
-PTXN_INLINE void ptxn_modify_prot_commit_from(ptxn_mm_t *mm, uintptr_t addr, ptxn_pte_t *ptep,
-					      ptxn_pte_t old_pte, ptxn_pte_t pte,
-					      const char *file, int line)
+PTXN_NOINLINE void ptxn_txn_commit_general(ptxn_mm_t *mm, uintptr_t addr, ptxn_pte_t *ptep,
+					   ptxn_pte_t old_pte, ptxn_pte_t pte, const char *file,
+					   int line)
 {
 	ptxn_pteval_t old = ptxn_pte_val(old_pte), next = ptxn_pte_val(pte);
 
@@ -116,8 +127,8 @@ PTXN_INLINE void ptxn_modify_prot_commit_from(ptxn_mm_t *mm, uintptr_t addr, ptx
 		PTXN_STAT_ADD(mm, unchanged, 1);
 		return;
 	}
-	if (mm->strategy == PTXN_STRATEGY_AUTO && ptxn_arch_pte_quiescent(mm->flags, old)) {
-		/* No MMU can have changed old: a plain store (one changed half on i686). */
+	if (mm->strategy == PTXN_STRATEGY_AUTO && ptxn_arch_pte_absorbs(mm->flags, old, next)) {
+		/* What the MMU can have set in old is in next: a plain store (i686: one half). */
 		PTXN_STAT_ADD(mm, quiescent, 1);
 		ptxn_arch_slot_replace(&ptep->storage, old_pte.storage, pte.storage);
 		return;
@@ -126,18 +137,95 @@ PTXN_INLINE void ptxn_modify_prot_commit_from(ptxn_mm_t *mm, uintptr_t addr, ptx
 	ptxn_txn_merge(mm, ptep, old, next);
 }
 
-/* ---- consecutive entries of one folio (Linux modify_prot_start_ptes/commit_ptes) ------- */
+/*
+ * Begin changing one entry. Returns its current value; compute the new entry from it
+ * (ptxn_pte_modify, ptxn_pte_mkclean, ...) and pass both to ptxn_modify_prot_commit().
+ *
+ * Fast path (the native platform, no quirk that breaks at start): AUTO and MERGE load,
+ * CLEAR breaks; a live contiguous entry (ARM64) takes the general path, which unfolds it.
+ */
+PTXN_INLINE ptxn_pte_t ptxn_modify_prot_start_from(ptxn_mm_t *mm, uintptr_t addr, ptxn_pte_t *ptep,
+						   const char *file, int line)
+{
+#ifndef PTXN_DEBUG
+	const unsigned char path = mm->path;
+	ptxn_pte_t old;
+
+	if (PTXN_LIKELY(path >= PTXN_MM_PATH_MERGE)) {
+		old = ptxn_ptep_get(ptep);
+		if (PTXN_ARCH_PTE_CONT == 0 || PTXN_LIKELY(!ptxn_txn_cont_live(old))) {
+			PTXN_STAT_ADD(mm, starts, 1);
+			return old;
+		}
+	} else if (path == PTXN_MM_PATH_CLEAR &&
+		   (PTXN_ARCH_PTE_CONT == 0 || !ptxn_txn_cont_live(ptxn_ptep_get(ptep)))) {
+		PTXN_STAT_ADD(mm, starts, 1);
+		old.storage = ptxn_txn_break(ptep);
+		return old;
+	}
+#endif
+	return ptxn_txn_start_general(mm, addr, ptep, file, line);
+}
 
 /*
- * Begin changing nr >= 1 consecutive entries that map consecutive frames with the same
- * protection (one folio). Returns the first entry with the young and dirty state of all nr
- * folded in: A/D are per folio here, as in Linux, so after commit every entry carries the
- * union. Strategies: CLEAR breaks every entry; MERGE strips A/D from each (entries stay
- * live, no fault); AUTO leaves quiescent entries alone and breaks the others.
+ * Finish the change: write pte, keeping every A/D update the hardware made since start.
+ * old_pte must be exactly what ptxn_modify_prot_start() returned.
+ *
+ * Fast path (as start's, and no break-before-make or contiguous entry in the change):
+ * CLEAR installs; else nothing if the entry is unchanged; AUTO stores over a quiescent
+ * entry; else one compare-and-swap, retried out of line if the MMU updated the entry.
  */
-PTXN_INLINE ptxn_pte_t ptxn_modify_prot_start_ptes_from(ptxn_mm_t *mm, uintptr_t addr,
-							ptxn_pte_t *ptep, unsigned int nr,
-							const char *file, int line)
+PTXN_INLINE void ptxn_modify_prot_commit_from(ptxn_mm_t *mm, uintptr_t addr, ptxn_pte_t *ptep,
+					      ptxn_pte_t old_pte, ptxn_pte_t pte,
+					      const char *file, int line)
+{
+#ifndef PTXN_DEBUG
+	const ptxn_pteval_t old = ptxn_pte_val(old_pte), next = ptxn_pte_val(pte);
+	const unsigned char path = mm->path;
+
+	/* The flags only ask for the general path (start quirks) or decide path's value, so
+	 * the fast paths judge with the promise the path says, not with mm->flags. */
+	if (PTXN_LIKELY(path >= PTXN_MM_PATH_CLEAR) &&
+	    PTXN_LIKELY(!ptxn_arch_change_needs_break(mm->flags, old, next)) &&
+	    (PTXN_ARCH_PTE_CONT == 0 || PTXN_LIKELY(!ptxn_txn_cont_live(pte)))) {
+		PTXN_STAT_ADD(mm, entries, 1);
+		/*
+		 * Whatever the MMU can have set in old since start is in next already: a plain
+		 * store (one changed half on i686) loses nothing. Asked as: quiescent (old alone,
+		 * computed beside pte_modify), else, only for a next that is dirty, the rest of
+		 * absorbs() - so the usual non-quiescent change reaches its compare-and-swap with
+		 * one test of next on the way (x86 issues a locked instruction only once every
+		 * older one is done: what precedes it is on the critical path).
+		 */
+		const unsigned flags = path == PTXN_MM_PATH_AUTO_RO_FINAL ?
+					       PTXN_ARCH_MM_READONLY_FINAL : 0u;
+
+		if (path >= PTXN_MM_PATH_AUTO &&
+		    (ptxn_arch_pte_quiescent(flags, old) ||
+		     (ptxn_arch_pte_dirty(next) && ptxn_arch_pte_absorbs(flags, old, next)))) {
+			PTXN_STAT_ADD(mm, quiescent, 1);
+			ptxn_arch_slot_replace(&ptep->storage, old_pte.storage, pte.storage);
+		} else if (PTXN_UNLIKELY(path == PTXN_MM_PATH_CLEAR)) {
+			PTXN_STAT_ADD(mm, broken, 1);
+			ptxn_txn_unbreak(mm, ptep, next);
+		} else if (next != old) {
+			PTXN_STAT_ADD(mm, merged, 1);
+			ptxn_txn_merge(mm, ptep, old, next);
+		} else {
+			/* The slot holds old plus whatever the MMU set since: already right. */
+			PTXN_STAT_ADD(mm, unchanged, 1);
+		}
+		return;
+	}
+#endif
+	ptxn_txn_commit_general(mm, addr, ptep, old_pte, pte, file, line);
+}
+
+/* ---- consecutive entries of one folio (Linux modify_prot_start_ptes/commit_ptes) ------- */
+
+PTXN_NOINLINE ptxn_pte_t ptxn_txn_start_ptes_general(ptxn_mm_t *mm, uintptr_t addr,
+						     ptxn_pte_t *ptep, unsigned int nr,
+						     const char *file, int line)
 {
 	ptxn_pteval_t first = 0, v;
 	bool young = false, dirty = false, broken;
@@ -159,12 +247,8 @@ PTXN_INLINE ptxn_pte_t ptxn_modify_prot_start_ptes_from(ptxn_mm_t *mm, uintptr_t
 	for (i = 0; i < nr; i++) {
 		if (broken) {
 			v = ptxn_arch_pte_from_storage(ptxn_txn_break(ptep + i));
-		} else if (mm->strategy == PTXN_STRATEGY_MERGE) {
-			v = ptxn_arch_pte_from_storage(ptxn_txn_harvest(ptep + i));
 		} else {
-			v = ptxn_pte_val(ptxn_ptep_get(ptep + i));
-			if (!ptxn_arch_pte_quiescent(mm->flags, v))
-				v = ptxn_arch_pte_from_storage(ptxn_txn_break(ptep + i));
+			v = ptxn_pte_val(ptxn_ptep_get(ptep + i)); /* left live, A/D and all */
 		}
 		if (i == 0)
 			first = v;
@@ -219,18 +303,10 @@ PTXN_INLINE void ptxn_txn_commit_ptes_bbm(ptxn_mm_t *mm, uintptr_t addr, ptxn_pt
 		if (end > nr)
 			end = nr;
 		for (k = i; k < end; k++) {
-			ptxn_pteval_t now = ptxn_pte_val(ptxn_ptep_get(ptep + k));
-			/* AUTO left quiescent entries live (A/D from before start); MERGE stripped. */
-			bool left_quiescent = mm->strategy == PTXN_STRATEGY_AUTO &&
-					      ptxn_arch_pte_hw_valid(now);
+			/* left live by start: keeps what A/D it holds (Xen's PRESERVE_AD) */
+			ptxn_pteval_t now = ptxn_arch_pte_from_storage(ptxn_txn_break(ptep + k));
 
-			want[k - i] = ptxn_txn_want(pte, addr, nr, k);
-			if (ptxn_arch_pte_hw_valid(now)) {
-				now = ptxn_arch_pte_from_storage(ptxn_txn_break(ptep + k));
-				if (!left_quiescent)
-					want[k - i] = ptxn_arch_pte_merge_hw(
-						want[k - i], ptxn_arch_pte_strip_hw(now), now);
-			}
+			want[k - i] = ptxn_arch_pte_fold_hw(ptxn_txn_want(pte, addr, nr, k), now);
 		}
 		ptxn_txn_flush(mm, addr + (uintptr_t)i * PTXN_PAGE_SIZE,
 			       addr + (uintptr_t)end * PTXN_PAGE_SIZE, ptep + i);
@@ -242,15 +318,10 @@ PTXN_INLINE void ptxn_txn_commit_ptes_bbm(ptxn_mm_t *mm, uintptr_t addr, ptxn_pt
 	}
 }
 
-/*
- * Finish a batched change: entry i becomes pte advanced by i frames, plus every A/D
- * update the hardware made to entry i since start. old_pte is what
- * ptxn_modify_prot_start_ptes() returned, nr the same count.
- */
-PTXN_INLINE void ptxn_modify_prot_commit_ptes_from(ptxn_mm_t *mm, uintptr_t addr,
-						   ptxn_pte_t *ptep, ptxn_pte_t old_pte,
-						   ptxn_pte_t pte, unsigned int nr,
-						   const char *file, int line)
+PTXN_NOINLINE void ptxn_txn_commit_ptes_general(ptxn_mm_t *mm, uintptr_t addr,
+						ptxn_pte_t *ptep, ptxn_pte_t old_pte,
+						ptxn_pte_t pte, unsigned int nr,
+						const char *file, int line)
 {
 	ptxn_pteval_t old = ptxn_pte_val(old_pte), next = ptxn_pte_val(pte);
 	bool broken, bbm;
@@ -268,6 +339,10 @@ PTXN_INLINE void ptxn_modify_prot_commit_ptes_from(ptxn_mm_t *mm, uintptr_t addr
 	    !(old & PTXN_ARCH_PTE_CONT) &&
 	    (ptxn_txn_cont_index(addr) != 0 || nr % PTXN_ARCH_CONT_PTES != 0))
 		ptxn_debug_cont_partial(mm, addr, ptep, next, file, line);
+	if (mm->strategy != PTXN_STRATEGY_CLEAR &&
+	    ((ptxn_arch_pte_young(old) && !ptxn_arch_pte_young(next)) ||
+	     (ptxn_arch_pte_dirty(old) && !ptxn_arch_pte_dirty(next))))
+		ptxn_debug_batch_drops_ad(mm, addr, ptep, old, next, file, line);
 	broken = ptxn_txn_started_broken(mm, old);
 	bbm = ptxn_arch_change_needs_break(mm->flags, old, next);
 
@@ -285,24 +360,167 @@ PTXN_INLINE void ptxn_modify_prot_commit_ptes_from(ptxn_mm_t *mm, uintptr_t addr
 		return;
 	}
 	for (i = 0; i < nr; i++) {
+		/* start left every entry live: each keeps what A/D it holds (Xen PRESERVE_AD) */
 		ptxn_pte_t *slot = ptep + i;
 		ptxn_pteval_t want = ptxn_txn_want(pte, addr, nr, i);
 		uint64_t seen = ptxn_arch_slot_load(&slot->storage);
 		ptxn_pteval_t now = ptxn_arch_pte_from_storage(seen);
-		/* AUTO left quiescent entries live (their A/D predate start); MERGE stripped A/D. */
-		bool left_quiescent = mm->strategy == PTXN_STRATEGY_AUTO && ptxn_arch_pte_hw_valid(now);
 
-		if (left_quiescent) {
+		if (mm->strategy == PTXN_STRATEGY_AUTO &&
+		    ptxn_arch_pte_absorbs(mm->flags, now, ptxn_arch_pte_fold_hw(want, now))) {
 			PTXN_STAT_ADD(mm, quiescent, 1);
-			ptxn_arch_slot_replace(&slot->storage, seen, PTXN_STORAGE(want));
-		} else if (mm->strategy == PTXN_STRATEGY_AUTO) {
-			PTXN_STAT_ADD(mm, broken, 1);
-			ptxn_txn_unbreak(mm, slot, want);
+			ptxn_arch_slot_replace(&slot->storage, seen,
+					       PTXN_STORAGE(ptxn_arch_pte_fold_hw(want, now)));
 		} else {
 			PTXN_STAT_ADD(mm, merged, 1);
 			ptxn_txn_cas_fold(mm, slot, seen, want);
 		}
 	}
+}
+
+/*
+ * Begin changing nr >= 1 consecutive entries that map consecutive frames with the same
+ * protection (one folio). Returns the first entry with the young and dirty state of all nr
+ * folded in: A/D are per folio here, as in Linux, so after commit every entry carries the
+ * union. Strategies: CLEAR breaks every entry; AUTO and MERGE leave every entry live (no
+ * fault, no atomic at start) and their commit keeps every A/D bit the entries then hold,
+ * as Xen's MMU_PT_UPDATE_PRESERVE_AD does - so such a batch changes protections but does
+ * not age or clean (PTXN_DEBUG reports a new entry that drops young or dirty; docs/api.md).
+ */
+PTXN_INLINE ptxn_pte_t ptxn_modify_prot_start_ptes_from(ptxn_mm_t *mm, uintptr_t addr,
+							ptxn_pte_t *ptep, unsigned int nr,
+							const char *file, int line)
+{
+#ifndef PTXN_DEBUG
+	if (PTXN_LIKELY(mm->path >= PTXN_MM_PATH_MERGE) && nr != 0) {
+		struct ptxn_txn_ad ad = {0, false};
+		unsigned int i;
+
+		if (PTXN_ARCH_PTE_CONT != 0)
+			ptxn_txn_cont_unfold_range(mm, addr, ptep, nr);
+		PTXN_STAT_ADD(mm, starts, 1);
+		for (i = 0; i < nr; i++)
+			ptxn_txn_ad_fold(&ad, ptxn_pte_val(ptxn_ptep_get(ptep + i)));
+		return ptxn_make_pte(ptxn_txn_ad_apply(&ad, ptxn_pte_val(ptxn_ptep_get(ptep))));
+	}
+#endif
+	return ptxn_txn_start_ptes_general(mm, addr, ptep, nr, file, line);
+}
+
+/* Entries a batch's AUTO commit classifies before it writes (256 bytes of stack). */
+#define PTXN_TXN_AUTO_CHUNK 32u
+
+/*
+ * Batched AUTO commit, the entries left live by start. Entry i gets next + i pages with the
+ * A/D it holds folded in (fold: the bits mkyoung/mkdirty would set or clear, applied under
+ * 0/1 masks of the entry's own young and hardware-dirty state); that absorbs whatever the
+ * MMU may still set exactly when hw_final() says so for a next as young and as dirty as
+ * pte, so the classification asks the same two facts of every entry. Per chunk: classify
+ * first, into a mask of the entries that need a compare-and-swap; then a chunk of one kind
+ * takes its plain loop, and a mixed chunk stores without a branch on the entry - each
+ * store to its slot or, for the others, to a scratch word (a conditional move of the
+ * address) - before the compare-and-swaps over the mask. A random mix of the two then
+ * costs no misprediction per entry, which is what a single-entry loop pays at 50 %.
+ */
+PTXN_INLINE void ptxn_txn_commit_ptes_auto(ptxn_mm_t *mm, ptxn_pte_t *ptep, ptxn_pte_t pte,
+					   unsigned int nr, unsigned int mm_flags)
+{
+	const ptxn_pteval_t next = ptxn_pte_val(pte);
+	const ptxn_pteval_t young_set = ptxn_arch_pte_mkyoung(next) & ~next;
+	const ptxn_pteval_t dirty_set = ptxn_arch_pte_mkdirty(next) & ~next;
+	const ptxn_pteval_t dirty_clear = next & ~ptxn_arch_pte_mkdirty(next);
+	const bool young_ok = young_set == 0, dirty_ok = dirty_set == 0 && dirty_clear == 0;
+	const uint64_t page = (uint64_t)1 << PTXN_ARCH_PAGE_SHIFT;
+	ptxn_pteval_t now[PTXN_TXN_AUTO_CHUNK];
+	unsigned int base, i;
+
+	for (base = 0; base < nr; base += PTXN_TXN_AUTO_CHUNK) {
+		const unsigned int n = nr - base < PTXN_TXN_AUTO_CHUNK ? nr - base : PTXN_TXN_AUTO_CHUNK;
+		const uint64_t all = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+		ptxn_pte_t *slot = ptep + base;
+		uint64_t merge = 0;
+
+		for (i = 0; i < n; i++) {
+			now[i] = ptxn_pte_val(ptxn_ptep_get(slot + i));
+			merge |= (uint64_t)!ptxn_arch_pte_hw_final(mm_flags, now[i], young_ok, dirty_ok)
+				 << i;
+		}
+#define PTXN_TXN_FOLDED(k)                                                                   \
+	(((next + (uint64_t)(base + (k)) * page) |                                           \
+	  (young_set & -(uint64_t)ptxn_arch_pte_young(now[k])) |                              \
+	  (dirty_set & -(uint64_t)ptxn_arch_pte_hw_dirty(now[k]))) &                          \
+	 ~(dirty_clear & -(uint64_t)ptxn_arch_pte_hw_dirty(now[k])))
+		if (merge != all) {
+#ifndef PTXN_HAVE_ARCH_SLOT_REPLACE
+			volatile uint64_t scratch;
+
+			for (i = 0; i < n; i++)
+				ptxn_arch_slot_store((merge >> i) & 1 ? &scratch : &slot[i].storage,
+						     PTXN_STORAGE(PTXN_TXN_FOLDED(i)));
+#else
+			/* a host whose plain store of an entry is more than one store (i686) */
+			for (i = 0; i < n; i++)
+				if (!((merge >> i) & 1))
+					ptxn_arch_slot_replace(&slot[i].storage, PTXN_STORAGE(now[i]),
+							       PTXN_STORAGE(PTXN_TXN_FOLDED(i)));
+#endif
+		}
+		PTXN_STAT_ADD(mm, quiescent, n);
+		while (merge) {
+			uint64_t seen;
+
+			i = (unsigned int)__builtin_ctzll(merge);
+			merge &= merge - 1;
+			PTXN_STAT_ADD(mm, quiescent, -1);
+			PTXN_STAT_ADD(mm, merged, 1);
+			seen = PTXN_STORAGE(now[i]);
+			if (PTXN_UNLIKELY(!ptxn_arch_slot_cmpxchg(&slot[i].storage, &seen,
+								   PTXN_STORAGE(PTXN_TXN_FOLDED(i)))))
+				ptxn_txn_cas_fold(mm, slot + i, seen, next + (uint64_t)(base + i) * page);
+		}
+#undef PTXN_TXN_FOLDED
+	}
+}
+
+/*
+ * Finish a batched change: entry i becomes pte advanced by i frames, plus every A/D
+ * update the hardware made to entry i since start (AUTO and MERGE: plus every A/D it
+ * still holds). old_pte is what ptxn_modify_prot_start_ptes() returned, nr the same count.
+ *
+ * Fast path (frames that step by a page, the usual folio): AUTO as above; MERGE
+ * compare-and-swaps each entry once.
+ */
+PTXN_INLINE void ptxn_modify_prot_commit_ptes_from(ptxn_mm_t *mm, uintptr_t addr,
+						   ptxn_pte_t *ptep, ptxn_pte_t old_pte,
+						   ptxn_pte_t pte, unsigned int nr,
+						   const char *file, int line)
+{
+#ifndef PTXN_DEBUG
+	const ptxn_pteval_t old = ptxn_pte_val(old_pte), next = ptxn_pte_val(pte);
+	const unsigned char path = mm->path;
+
+	if (PTXN_LIKELY(path >= PTXN_MM_PATH_MERGE) &&
+	    PTXN_LIKELY(!ptxn_arch_change_needs_break(mm->flags, old, next)) &&
+	    (PTXN_ARCH_PTE_CONT == 0 || PTXN_LIKELY(!ptxn_txn_cont_live(pte))) &&
+	    PTXN_LIKELY(ptxn_txn_frames_step(pte, nr))) {
+		const uint64_t page = (uint64_t)1 << PTXN_ARCH_PAGE_SHIFT;
+		unsigned int i;
+
+		PTXN_STAT_ADD(mm, entries, nr);
+		if (path >= PTXN_MM_PATH_AUTO) {
+			ptxn_txn_commit_ptes_auto(mm, ptep, pte, nr,
+						  path == PTXN_MM_PATH_AUTO_RO_FINAL ?
+							  PTXN_ARCH_MM_READONLY_FINAL : 0u);
+			return;
+		}
+		PTXN_STAT_ADD(mm, merged, nr);
+		for (i = 0; i < nr; i++)
+			ptxn_txn_cas_fold(mm, ptep + i, ptxn_arch_slot_load(&ptep[i].storage),
+					  next + (uint64_t)i * page);
+		return;
+	}
+#endif
+	ptxn_txn_commit_ptes_general(mm, addr, ptep, old_pte, pte, nr, file, line);
 }
 
 /* ---- the public entry points ---------------------------------------------------------- */

@@ -16,6 +16,8 @@
  *     unfolded, without CONT);
  *   - after commit, entry i equals ref_merge(ptxn_pte_advance_pfn(new, i), A/D the
  *     hardware set on entry i since start): new | (A/D since start), CET and ARM64 rules;
+ *     MERGE also keeps the hardware A/D entry i held at start (Xen PRESERVE_AD), and a new
+ *     entry that ages or cleans is reported as PTXN_VIOLATION_BATCH_DROPS_AD;
  *   - frame of entry i = new's + i; no reserved bit; normal form where the hardware cannot
  *     make it abnormal; contract checks silent and the mm idle after commit.
  */
@@ -24,12 +26,27 @@
 #endif
 #include "fuzz_sim.h"
 
+/*
+ * An AUTO or MERGE batch keeps the hardware A/D the entries hold at commit (Xen
+ * PRESERVE_AD), so a new entry that ages or cleans the folio is a contract violation there
+ * (reported, and the drop not made); any other violation is a failure.
+ */
+static bool drop_expected;
+static unsigned drops_reported;
+
+static void on_violation(const struct ptxn_violation *v)
+{
+	FUZZ_CHECK(drop_expected && v->kind == PTXN_VIOLATION_BATCH_DROPS_AD,
+		   "unexpected contract violation %d: %s", (int)v->kind, v->what);
+	drops_reported++;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_in in = {data, size};
 	struct sim_config c = sim_config(fuzz_u8(&in));
 	unsigned nr = 1 + fuzz_u8(&in) % SIM_MAX, n, i;
-	uint64_t pfn, v, first, old, next, want;
+	uint64_t pfn, v, first, old, next, want, at_start[SIM_MAX];
 	bool young_any = false, dirty_any = false;
 	ptxn_prot_t prot;
 	ptxn_mm_t mm;
@@ -63,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sim_event(fuzz_u8(&in));
 	first = slot_val(0);
 	for (i = 0; i < nr; i++) {
+		at_start[i] = slot_val(i);
 		young_any |= ref_young(slot_val(i));
 		dirty_any |= ref_dirty(slot_val(i));
 	}
@@ -71,6 +89,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ptxn_mm_set_strategy(&mm, c.strategy);
 	ptxn_mm_set_flags(&mm, c.mm_flags);
 	ptxn_mm_set_flush_tlb_range(&mm, on_flush, NULL);
+	ptxn_mm_set_violation_hook(&mm, on_violation);
+	drops_reported = 0;
 	sim.nflush_events = fuzz_u8(&in) % 3u;
 	for (i = 0; i < sim.nflush_events; i++)
 		sim.flush_events[i] = fuzz_u8(&in);
@@ -88,15 +108,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < n; i++)
 		sim_event(fuzz_u8(&in));
 
+	drop_expected = c.strategy != PTXN_STRATEGY_CLEAR &&
+			((ref_young(old) && !ref_young(next)) || (ref_dirty(old) && !ref_dirty(next)));
 	ptxn_modify_prot_commit_ptes(&mm, (uintptr_t)SIM_VA(0), sim.leaf, ptxn_make_pte(old),
 				     ptxn_make_pte(next), nr);
+	FUZZ_EQ(drops_reported, drop_expected ? 1u : 0u, "MERGE batch drop reported");
 	FUZZ_CHECK(ptxn_mm_check_idle(&mm), "a transaction is still open after commit");
 
 	for (i = 0; i < nr; i++) {
 		uint64_t fin = slot_val(i);
 		uint64_t next_i = ptxn_pte_val(ptxn_pte_advance_pfn(ptxn_make_pte(next), i));
 
-		want = ref_merge(ref_committed(next_i), sim.young_since[i], sim.dirty_since[i]);
+		bool young = sim.young_since[i], dirty = sim.dirty_since[i];
+
+		/* AUTO and MERGE leave entries live: they keep what hardware A/D the entry held
+		 * when start read it, too (unless start broke the batch: erratum 2645198) */
+		if (c.strategy != PTXN_STRATEGY_CLEAR && !ref_start_breaks(c.mm_flags, first)) {
+			young = young || ref_young(at_start[i]);
+			dirty = dirty || ref_hw_dirty(at_start[i]);
+		}
+		want = ref_merge(ref_committed(next_i), young, dirty);
 		FUZZ_CHECK(fin == want,
 			   "commit_ptes entry %u: got 0x%016llx, want 0x%016llx (new 0x%016llx, "
 			   "young since start %d, dirty since start %d, flushes %u)",

@@ -262,6 +262,18 @@ FUZZ_FN uint64_t ref_unfolded(uint64_t v)
 	return v;
 }
 
+/* Does start break this entry (ARM64, Cortex-A715 erratum 2645198: valid and UXN=0)? */
+FUZZ_FN bool ref_start_breaks(unsigned mm_flags, uint64_t v)
+{
+#if defined(PTXN_FORMAT_ARM64)
+	return (mm_flags & PTXN_MM_ERRATUM_ARM64_2645198) && (v & PTXN_ARM64_VALID) &&
+	       !(v & PTXN_ARM64_UXN);
+#else
+	(void)mm_flags, (void)v;
+	return false;
+#endif
+}
+
 /* What a commit installs of a new entry: ARM64 never a live CONT entry in part of a block
  * (the harnesses commit 1-4 entries, never a whole block of 16). */
 FUZZ_FN uint64_t ref_committed(uint64_t v)

@@ -254,17 +254,17 @@ PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_strip_hw(ptxn_pteval_t v)
 #endif
 
 /*
- * True when no MMU can write this entry any more, so a plain store may replace it
- * without losing anything: the MMU cannot use it (not hardware-valid), or it is young and
- * either already hardware-dirty or never to become so. "Never" needs the dirty update to
- * be checked against the entry in memory (ARM64 DBM); on x86 and PowerPC a stale writable
- * TLB entry may still set D/C in a read-only entry, so only young+dirty counts there,
- * unless the address space's quirk flags mm_flags (PTXN_MM_*) include
- * PTXN_ARCH_MM_READONLY_FINAL: then the hardware promises no such late update, and young
- * and read-only is final too (x86: PTXN_MM_X86_CET; 0 elsewhere).
- * (KNL's A/D in a non-present entry and a radix R/C write-back into an emptied entry are
- * not updates of a live translation; PTXN_ARCH_PTE_NONE_IGNORE already ignores them.)
+ * next with every Accessed/Dirty state the hardware set in `now` (young; hardware dirty,
+ * landing where next's writability says): merge_hw against a start that had none. What a
+ * batch keeps of an entry it left live (Xen's MMU_PT_UPDATE_PRESERVE_AD).
  */
+#ifndef PTXN_HAVE_ARCH_PTE_FOLD_HW
+PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_fold_hw(ptxn_pteval_t next, ptxn_pteval_t now)
+{
+	return ptxn_arch_pte_merge_hw(next, ptxn_arch_pte_strip_hw(now), now);
+}
+#endif
+
 /*
  * Contiguous blocks (core/steps.h): the bit that marks an entry as a member of one, and
  * how many entries a block has. A format without them (x86, PowerPC radix) has no bit.
@@ -274,26 +274,82 @@ PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_strip_hw(ptxn_pteval_t v)
 #define PTXN_ARCH_CONT_PTES 1u
 #endif
 
+/* The quirk flags (PTXN_MM_*) under which a transaction may break an entry at start
+ * (ptxn_arch_start_needs_break); an mm with one takes the general path. */
+#ifndef PTXN_ARCH_MM_START_FLAGS
+#define PTXN_ARCH_MM_START_FLAGS 0u
+#endif
+
+/*
+ * The quirk flag (PTXN_MM_*) by which an address space promises that no MMU sets dirty in
+ * a read-only entry any more, so young and read-only is final (x86: PTXN_MM_X86_CET;
+ * PowerPC: PTXN_MM_WRPROTECT_FLUSHED; 0 where it already is, ARM64).
+ * (KNL's A/D in a non-present entry and a radix R/C write-back into an emptied entry are
+ * not updates of a live translation; PTXN_ARCH_PTE_NONE_IGNORE already ignores them.)
+ */
 #ifndef PTXN_ARCH_MM_READONLY_FINAL
 #define PTXN_ARCH_MM_READONLY_FINAL 0u
 #endif
 
-#ifndef PTXN_HAVE_ARCH_PTE_QUIESCENT
-PTXN_INLINE bool ptxn_arch_pte_quiescent(unsigned mm_flags, ptxn_pteval_t v)
+/*
+ * The usual quiescent entry (young and hardware-dirty, live), one mask test: a fast path
+ * may try it before the whole rule. A format without a cheaper test says "valid and young
+ * and dirty" by the generic masks.
+ */
+#ifndef PTXN_ARCH_PTE_QUIESCENT_USUAL_MASK
+#define PTXN_ARCH_PTE_QUIESCENT_USUAL_MASK                                                   \
+	(PTXN_ARCH_PTE_HW_VALID | PTXN_ARCH_PTE_YOUNG | PTXN_ARCH_PTE_HW_DIRTY |              \
+	 PTXN_ARCH_PTE_RDONLY | PTXN_ARCH_PTE_WRITE)
+#define PTXN_ARCH_PTE_QUIESCENT_USUAL                                                        \
+	(PTXN_ARCH_PTE_HW_VALID | PTXN_ARCH_PTE_YOUNG | PTXN_ARCH_PTE_HW_DIRTY | PTXN_ARCH_PTE_WRITE)
+#endif
+
+/*
+ * What the MMU may still set in v, against what the caller will have: true when every
+ * Accessed/Dirty update the hardware can still make to v is setting young while young_ok,
+ * or recording dirty while dirty_ok. Young can be set in any entry the MMU may still use,
+ * and, where a broken entry can receive a late write-back (PowerPC radix R/C), in a
+ * broken one too unless it is empty; dirty likewise, where the entry can record it: on
+ * x86 and PowerPC any usable entry (a stale writable TLB entry may set D/C in a read-only
+ * one) unless the mm's promise PTXN_ARCH_MM_READONLY_FINAL says read-only is final; on
+ * ARM64 only a writable-clean one (DBM=1, AP[2]=1: checked against memory, D8.4.6).
+ * Written with '&' and '|' on 0/1: no branch, so a batch classifies without mispredicting.
+ */
+#ifndef PTXN_HAVE_ARCH_PTE_HW_FINAL
+PTXN_INLINE bool ptxn_arch_pte_hw_final(unsigned mm_flags, ptxn_pteval_t v, bool young_ok,
+					bool dirty_ok)
 {
-	/*
-	 * Where a broken entry can still receive a late write-back (PowerPC radix R/C into an
-	 * INVALID entry), only an empty one is final; R/C written into an empty entry belong
-	 * to a mapping that is gone (PTXN_ARCH_PTE_NONE_IGNORE) and are rightly dropped.
-	 */
-	if (!ptxn_arch_pte_hw_valid(v))
-		return !PTXN_ARCH_BROKEN_MAY_GAIN_HW_UPDATES || ptxn_arch_pte_none(v);
-	if (!ptxn_arch_pte_young(v))
-		return false;
-	return ptxn_arch_pte_hw_dirty(v) ||
-	       ((PTXN_ARCH_DIRTY_NEEDS_WRITE_IN_MEMORY || (mm_flags & PTXN_ARCH_MM_READONLY_FINAL)) &&
-		!ptxn_arch_pte_write(v));
+	const unsigned live = (unsigned)ptxn_arch_pte_hw_valid(v) |
+			      ((unsigned)PTXN_ARCH_BROKEN_MAY_GAIN_HW_UPDATES &
+			       (unsigned)!ptxn_arch_pte_none(v));
+	const unsigned can_dirty = PTXN_ARCH_DIRTY_NEEDS_WRITE_IN_MEMORY
+					   ? (unsigned)ptxn_arch_pte_write(v)
+					   : ((unsigned)ptxn_arch_pte_write(v) |
+					      (unsigned)!(mm_flags & PTXN_ARCH_MM_READONLY_FINAL));
+	const unsigned gain_young = live & (unsigned)!ptxn_arch_pte_young(v);
+	const unsigned gain_dirty = live & can_dirty & (unsigned)!ptxn_arch_pte_hw_dirty(v);
+
+	return ((gain_young ^ 1u) | (unsigned)young_ok) & ((gain_dirty ^ 1u) | (unsigned)dirty_ok);
 }
 #endif
+
+/* No MMU can write this entry any more: a plain store over it loses nothing. */
+PTXN_INLINE bool ptxn_arch_pte_quiescent(unsigned mm_flags, ptxn_pteval_t v)
+{
+	return ptxn_arch_pte_hw_final(mm_flags, v, false, false);
+}
+
+/*
+ * A plain store of next over v cannot lose an update: whatever the MMU may still set in v
+ * is in next already (next young; dirty in its own encoding, mkdirty(next) == next). Every
+ * quiescent entry absorbs every next; so does a live one whose next is young and dirty
+ * (the way back of an mprotect, read-only to read-write, of a page that was dirty: next
+ * has D again, so a D that a stale TLB entry sets meanwhile changes nothing).
+ */
+PTXN_INLINE bool ptxn_arch_pte_absorbs(unsigned mm_flags, ptxn_pteval_t v, ptxn_pteval_t next)
+{
+	return ptxn_arch_pte_hw_final(mm_flags, v, ptxn_arch_pte_young(next),
+				      ptxn_arch_pte_mkdirty(next) == next);
+}
 
 #endif /* PTXN_GENERIC_PTE_H */

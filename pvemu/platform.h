@@ -217,8 +217,7 @@ PTXN_PVEMU_FUNC bool ptxn_pvemu_attach(struct ptxn_pvemu *pv, ptxn_mm_t *mm, uns
 		return false;
 	}
 	pthread_mutex_init(&g->lock, NULL);
-	mm->platform_data = g;
-	mm->platform = ptxn_pvemu_platform();
+	ptxn_mm_set_platform(mm, ptxn_pvemu_platform(), g);
 	mm->flush_tlb_range = ptxn_pvemu_mm_flush_tlb_range;
 	return true;
 }
@@ -231,8 +230,7 @@ PTXN_PVEMU_FUNC void ptxn_pvemu_detach(ptxn_mm_t *mm)
 	if (!g || mm->platform != ptxn_pvemu_platform())
 		return;
 	ptxn_pvemu_flush_queue(mm, g);
-	mm->platform = NULL;
-	mm->platform_data = NULL;
+	ptxn_mm_set_platform(mm, NULL, NULL);
 	mm->flush_tlb_range = NULL;
 	pthread_mutex_destroy(&g->lock);
 	free(g->queue), free(g->hkey), free(g->hgen), free(g);

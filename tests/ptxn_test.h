@@ -113,7 +113,12 @@ static inline int ptxn_test_run(Suite *s)
  */
 enum diff_value_op {
 	DV_NONE, DV_PRESENT, DV_HW_VALID, DV_YOUNG, DV_DIRTY, DV_HW_DIRTY, DV_WRITE, DV_EXEC,
-	DV_PROT_FLAGS, DV_QUIESCENT, DV_PFN_INVERTED,
+	DV_PROT_FLAGS, DV_QUIESCENT,
+	DV_QUIESCENT_FINAL, /* quiescent under the mm promise PTXN_ARCH_MM_READONLY_FINAL */
+	DV_FOLD_HW,         /* (next a, now b) */
+	DV_ABSORBS,         /* (entry a, next b) */
+	DV_ABSORBS_FINAL,   /* the same under PTXN_ARCH_MM_READONLY_FINAL */
+	DV_PFN_INVERTED,
 	DV_MKOLD, DV_MKYOUNG, DV_MKCLEAN, DV_MKDIRTY, DV_WRPROTECT, DV_MKWRITE,
 	DV_MODIFY,        /* (entry a, native prot bits b) */
 	DV_MODIFY_FLAGS,  /* (entry a, ptxn_prot(b & 15)) */

@@ -26,7 +26,8 @@
 
 static const char *const value_op_name[DV_COUNT] = {
 	"none", "present", "hw_valid", "young", "dirty", "hw_dirty", "write", "exec",
-	"prot_flags", "quiescent", "pfn_inverted", "mkold", "mkyoung", "mkclean", "mkdirty",
+	"prot_flags", "quiescent", "quiescent_final", "fold_hw", "absorbs", "absorbs_final",
+	"pfn_inverted", "mkold", "mkyoung", "mkclean", "mkdirty",
 	"wrprotect", "mkwrite", "modify", "modify_flags", "pfn", "pfn_pte", "pfn_pte_flags",
 	"advance_pfn", "merge_hw", "strip_hw", "to_storage", "from_storage", "prot_bits",
 	"normalize",
@@ -336,6 +337,14 @@ START_TEST(test_value_op)
 				      entries[(i * 31 + 7) % n_entries]);
 			break;
 		}
+		case DV_FOLD_HW:
+		case DV_ABSORBS:
+		case DV_ABSORBS_FINAL:
+			/* (entry, another entry) and (entry, the entry re-protected), every flag set */
+			for (j = 0; j < 16; j++)
+				compare_value(op, a, diff_side_native.value(DV_MODIFY_FLAGS, a, j, 0), 0);
+			compare_value(op, a, entries[(i * 7 + 1) % n_entries], 0);
+			break;
 		default:
 			compare_value(op, a, 0, 0);
 			break;

@@ -98,6 +98,10 @@ static uint64_t value_op(unsigned op, uint64_t a, uint64_t b, uint64_t c)
 	case DV_EXEC: return ptxn_pte_exec(pa);
 	case DV_PROT_FLAGS: return ptxn_pte_prot_flags(pa);
 	case DV_QUIESCENT: return ptxn_pte_quiescent(pa);
+	case DV_QUIESCENT_FINAL: return ptxn_arch_pte_quiescent(PTXN_ARCH_MM_READONLY_FINAL, a);
+	case DV_FOLD_HW: return ptxn_arch_pte_fold_hw(a, b);
+	case DV_ABSORBS: return ptxn_arch_pte_absorbs(0, a, b);
+	case DV_ABSORBS_FINAL: return ptxn_arch_pte_absorbs(PTXN_ARCH_MM_READONLY_FINAL, a, b);
 	case DV_PFN_INVERTED: return ptxn_arch_pte_pfn_inverted(a);
 	case DV_MKOLD: return ptxn_pte_val(ptxn_pte_mkold(pa));
 	case DV_MKYOUNG: return ptxn_pte_val(ptxn_pte_mkyoung(pa));

@@ -26,7 +26,9 @@
  * asking the library the answer):
  *  - start returned the entries as they were when it read them;
  *  - each entry is exactly the caller's new entry (frame, protection, attributes), young
- *    iff that is young or the MMU set young after start read the entry, dirty likewise;
+ *    iff that is young or the MMU set young after start read the entry, dirty likewise
+ *    (an AUTO or MERGE batch also keeps what the entry held when start read it: Xen
+ *    PRESERVE_AD);
  *  - x86 with CET: no software write ever made an entry R/W=0,D=1 (a shadow-stack page)
  *    that was not one before or after;
  *  - ARM64: no live entry changed a break-before-make attribute in place, and each such
@@ -259,7 +261,7 @@ static void on_update(void *ctx, const struct ptxn_mmu_update *u)
 	if (ptxn_arch_pte_hw_dirty(u->after) && !ptxn_arch_pte_hw_dirty(u->before))
 		world.dirty_since[i] = true;
 	if ((u->before & ~u->after) != 0 &&
-	    !(PTXN_ARCH_PTE_RDONLY && (u->before & ~u->after) == PTXN_ARCH_PTE_RDONLY))
+	    !(PTXN_ARCH_PTE_RDONLY != 0 && (u->before & ~u->after) == PTXN_ARCH_PTE_RDONLY))
 		world.failure = "a hardware update cleared a bit other than AP[2]";
 	hist_push((unsigned)i, u->after, false);
 }
@@ -431,6 +433,10 @@ static void explore_before(const volatile uint64_t *slot)
 {
 	if (world.in_mmu || world.phase == PHASE_SETUP || world.phase == PHASE_DONE)
 		return;
+	if (leaf_index(slot) < 0 &&
+	    !((const volatile unsigned char *)slot >= (const unsigned char *)world.mem &&
+	      (const volatile unsigned char *)slot < (const unsigned char *)world.mem + sizeof(world.mem)))
+		return; /* not a page-table slot: no choice point */
 	choose(leaf_index(slot));
 }
 
@@ -442,7 +448,11 @@ static void explore_after(const volatile uint64_t *slot, uint64_t seen, bool wro
 		return;
 	i = leaf_index(slot);
 	if (i < 0) {
-		world.failure = "the transaction touched a slot outside its entries";
+		/* Outside the page tables (batched AUTO's scratch word for its branch-free
+		 * stores): no entry. Another entry of the tables: a bug. */
+		if ((const volatile unsigned char *)slot >= (const unsigned char *)world.mem &&
+		    (const volatile unsigned char *)slot < (const unsigned char *)world.mem + sizeof(world.mem))
+			world.failure = "the transaction touched a slot outside its entries";
 		return;
 	}
 	if (wrote)
@@ -578,6 +588,18 @@ static bool must_break(uint64_t a, uint64_t b)
 #endif
 }
 
+/* Does start break the entry, Cortex-A715 erratum 2645198 (a valid entry with UXN=0)? */
+static bool erratum_breaks(uint64_t v)
+{
+#if defined(PTXN_FORMAT_ARM64)
+	return (world.cfg->mm_flags & PTXN_MM_ERRATUM_ARM64_2645198) && (v & 1) &&
+	       !(v & (UINT64_C(1) << 54));
+#else
+	(void)v;
+	return false;
+#endif
+}
+
 static bool valid(uint64_t v)
 {
 	return ptxn_arch_pte_hw_valid(v);
@@ -604,6 +626,15 @@ static const char *check_entry(unsigned i, uint64_t want)
 	bool young = ptxn_arch_pte_young(want) || world.young_since[i];
 	bool dirty = ptxn_arch_pte_dirty(want) || world.dirty_since[i];
 	unsigned k;
+
+	/* An AUTO or MERGE batch keeps every hardware A/D bit the entry holds at commit (Xen
+	 * PRESERVE_AD): what it had when start read it too, even where the caller aged or
+	 * cleaned (software dirtiness, SavedDirty or ARM64 bit 55, is the caller's) - unless
+	 * the batch was broken at start (erratum 2645198), which leaves nothing to keep. */
+	if (cfg->batched && cfg->strategy != PTXN_STRATEGY_CLEAR && !erratum_breaks(world.initial[0])) {
+		young = young || ptxn_arch_pte_young(world.at_read[i]);
+		dirty = dirty || ptxn_arch_pte_hw_dirty(world.at_read[i]);
+	}
 
 	if (norm(final) != norm(want))
 		return "the entry is not the caller's new entry (frame, protection or attributes)";

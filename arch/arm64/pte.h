@@ -190,6 +190,7 @@ PTXN_INLINE bool ptxn_arch_change_needs_break(unsigned mm_flags, uint64_t old, u
  * Linux, and only skips entries that are not valid: the MMU does not use them, and
  * Linux's ptep_clear_flush() does not flush them either (pte_accessible() is false).
  */
+#define PTXN_ARCH_MM_START_FLAGS ((unsigned)PTXN_MM_ERRATUM_ARM64_2645198)
 PTXN_INLINE bool ptxn_arch_start_needs_break(unsigned mm_flags, uint64_t old)
 {
 	return (mm_flags & PTXN_MM_ERRATUM_ARM64_2645198) && (old & PTXN_ARM64_VALID) &&
@@ -197,6 +198,25 @@ PTXN_INLINE bool ptxn_arch_start_needs_break(unsigned mm_flags, uint64_t old)
 }
 
 #ifndef PTXN_FORCE_GENERIC
+/*
+ * Optional override: hw_final (generic/pte.h) in bit arithmetic. In a valid entry the MMU
+ * may still set AF (AF=0), and record dirty only in a writable-clean one (DBM=1, AP[2]=1:
+ * the update is checked against the descriptor in memory, D8.4.6).
+ */
+#define PTXN_HAVE_ARCH_PTE_HW_FINAL
+#define PTXN_ARCH_PTE_QUIESCENT_USUAL_MASK                                                   \
+	(PTXN_ARM64_VALID | PTXN_ARM64_AF | PTXN_ARM64_DBM | PTXN_ARM64_RDONLY)
+#define PTXN_ARCH_PTE_QUIESCENT_USUAL (PTXN_ARM64_VALID | PTXN_ARM64_AF | PTXN_ARM64_DBM)
+PTXN_INLINE bool ptxn_arch_pte_hw_final(unsigned mm_flags, uint64_t v, bool young_ok,
+					bool dirty_ok)
+{
+	const uint64_t invalid = ~v & 1;
+
+	(void)mm_flags;
+	return ((invalid | (v >> 10) | (uint64_t)young_ok) &
+		(invalid | ~((v >> 51) & (v >> 7)) | (uint64_t)dirty_ok) & 1) != 0;
+}
+
 /*
  * Optional override: wrprotect without a branch. Bit 55 gets "hardware dirty" =
  * DBM && !AP[2]; then DBM goes and AP[2] is set. Must agree with generic/pte.h.

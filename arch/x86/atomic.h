@@ -44,11 +44,11 @@ PTXN_INLINE bool ptxn_arch_slot_cmpxchg(volatile uint64_t *slot, uint64_t *expec
 	uint64_t prev = *expected;
 	bool ok;
 
-	__asm__ __volatile__("lock cmpxchgq %[desired], %[mem]\n\t"
-			     "sete %[ok]"
-			     : [ok] "=q"(ok), [mem] "+m"(*slot), "+a"(prev)
+	/* ZF says whether it swapped: a flag output, so the caller branches on it directly. */
+	__asm__ __volatile__("lock cmpxchgq %[desired], %[mem]"
+			     : "=@ccz"(ok), [mem] "+m"(*slot), "+a"(prev)
 			     : [desired] "r"(desired)
-			     : "memory", "cc");
+			     : "memory");
 	*expected = prev;
 	return ok;
 }

@@ -212,10 +212,14 @@ PTXN_INLINE bool ptxn_arch_start_needs_break(unsigned mm_flags, uint64_t old)
 #define PTXN_HAVE_ARCH_PTE_MODIFY
 PTXN_INLINE uint64_t ptxn_arch_pte_modify(uint64_t v, uint64_t prot_bits)
 {
+	/*
+	 * The branches ask only what the protections say (present? writable?), the same for
+	 * every entry of an mprotect and so predicted; D moves without one, so dirty and clean
+	 * entries at random cost nothing extra.
+	 */
 	uint64_t n = (v & PTXN_ARCH_PTE_CHG_MASK) | (prot_bits & ~PTXN_ARCH_PTE_CHG_MASK);
-	bool was_inverted = v && !(v & PTXN_X86_PRESENT);
 
-	if (was_inverted != (n && !(n & PTXN_X86_PRESENT)))
+	if ((v && !(v & PTXN_X86_PRESENT)) != (n && !(n & PTXN_X86_PRESENT)))
 		n ^= PTXN_X86_PFN_MASK;
 	if (n & PTXN_X86_RW) {
 		n |= (n & PTXN_X86_SAVED_DIRTY) >> PTXN_X86_DIRTY_TO_SAVED_SHIFT;
@@ -228,6 +232,40 @@ PTXN_INLINE uint64_t ptxn_arch_pte_modify(uint64_t v, uint64_t prot_bits)
 }
 
 #ifndef PTXN_FORCE_GENERIC
+/*
+ * Optional override: hw_final (generic/pte.h) in bit arithmetic. The MMU may still set A
+ * in a present entry with A=0, and D in a present entry with D=0 - also a read-only one,
+ * through a stale writable TLB entry, unless the mm promises read-only is final.
+ */
+#define PTXN_HAVE_ARCH_PTE_HW_FINAL
+#define PTXN_ARCH_PTE_QUIESCENT_USUAL_MASK (PTXN_X86_PRESENT | PTXN_X86_ACCESSED | PTXN_X86_DIRTY)
+#define PTXN_ARCH_PTE_QUIESCENT_USUAL (PTXN_X86_PRESENT | PTXN_X86_ACCESSED | PTXN_X86_DIRTY)
+PTXN_INLINE bool ptxn_arch_pte_hw_final(unsigned mm_flags, uint64_t v, bool young_ok,
+					bool dirty_ok)
+{
+	const uint64_t final_ro = (mm_flags & PTXN_ARCH_MM_READONLY_FINAL) != 0;
+	const uint64_t not_p = ~v & 1;
+
+	return ((not_p | (v >> 5) | (uint64_t)young_ok) &
+		(not_p | (v >> 6) | (uint64_t)dirty_ok | (final_ro & ~(v >> 1))) & 1) != 0;
+}
+
+/*
+ * Optional override: fold_hw without a branch on the entry's A/D (a batch folds every
+ * entry; dirty and clean at random would mispredict): A as is; D to D in a writable
+ * next, to SavedDirty in a read-only one (the CET rule).
+ */
+#define PTXN_HAVE_ARCH_PTE_FOLD_HW
+PTXN_INLINE uint64_t ptxn_arch_pte_fold_hw(uint64_t next, uint64_t now)
+{
+	const uint64_t d = (now >> 6) & 1, ro = !(next & PTXN_X86_RW);
+
+	next |= now & PTXN_X86_ACCESSED;
+	next &= ~(PTXN_X86_SAVED_DIRTY & -(d & (ro ^ 1))); /* mkdirty of a writable entry */
+	next |= (d << 6) << (PTXN_X86_DIRTY_TO_SAVED_SHIFT * ro);
+	return next;
+}
+
 /*
  * Optional overrides: branch-free forms of the SavedDirty moves (bit 6 <-> bit 58 is a
  * shift by 52; by 4 under PTXN_X86_PAE). They must agree with generic/pte.h bit for bit;
