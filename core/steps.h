@@ -45,6 +45,30 @@ PTXN_INLINE void ptxn_txn_cas_fold(ptxn_mm_t *mm, ptxn_pte_t *ptep, uint64_t see
 	}
 }
 
+/*
+ * AUTO's plain store over old (seen, in storage order) where value absorbs every A/D update
+ * the MMU may still make to old before the store lands. A 64-bit host stores the entry
+ * whole. i686 writes one changed half only over a quiescent old (ptxn_arch_slot_replace):
+ * over a live one the half left alone would keep what the MMU writes there, and on ARM64
+ * the hardware's dirty is a *cleared* AP[2] (bit 7) - kept beside a read-only value's new
+ * upper half, it leaves the entry writable (hwemu_race_arm64 on i686 found it). A live old
+ * takes the single-copy-atomic whole-entry store instead (CMPXCHG8B).
+ */
+PTXN_INLINE void ptxn_txn_store_absorbing(unsigned int mm_flags, ptxn_pte_t *ptep, uint64_t seen,
+					  uint64_t value)
+{
+#ifdef PTXN_HAVE_ARCH_SLOT_REPLACE
+	if (ptxn_arch_pte_quiescent(mm_flags, ptxn_arch_pte_from_storage(seen))) {
+		ptxn_arch_slot_replace(&ptep->storage, seen, value);
+		return;
+	}
+#else
+	(void)mm_flags;
+	(void)seen;
+#endif
+	ptxn_arch_slot_store(&ptep->storage, value);
+}
+
 /* Install next into a broken slot. */
 PTXN_INLINE void ptxn_txn_unbreak(ptxn_mm_t *mm, ptxn_pte_t *ptep, ptxn_pteval_t next)
 {

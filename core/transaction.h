@@ -128,9 +128,9 @@ PTXN_NOINLINE void ptxn_txn_commit_general(ptxn_mm_t *mm, uintptr_t addr, ptxn_p
 		return;
 	}
 	if (mm->strategy == PTXN_STRATEGY_AUTO && ptxn_arch_pte_absorbs(mm->flags, old, next)) {
-		/* What the MMU can have set in old is in next: a plain store (i686: one half). */
+		/* What the MMU can have set in old is in next: a plain store. */
 		PTXN_STAT_ADD(mm, quiescent, 1);
-		ptxn_arch_slot_replace(&ptep->storage, old_pte.storage, pte.storage);
+		ptxn_txn_store_absorbing(mm->flags, ptep, old_pte.storage, pte.storage);
 		return;
 	}
 	PTXN_STAT_ADD(mm, merged, 1);
@@ -200,11 +200,13 @@ PTXN_INLINE void ptxn_modify_prot_commit_from(ptxn_mm_t *mm, uintptr_t addr, ptx
 		const unsigned flags = path == PTXN_MM_PATH_AUTO_RO_FINAL ?
 					       PTXN_ARCH_MM_READONLY_FINAL : 0u;
 
-		if (path >= PTXN_MM_PATH_AUTO &&
-		    (ptxn_arch_pte_quiescent(flags, old) ||
-		     (ptxn_arch_pte_dirty(next) && ptxn_arch_pte_absorbs(flags, old, next)))) {
+		if (path >= PTXN_MM_PATH_AUTO && ptxn_arch_pte_quiescent(flags, old)) {
 			PTXN_STAT_ADD(mm, quiescent, 1);
 			ptxn_arch_slot_replace(&ptep->storage, old_pte.storage, pte.storage);
+		} else if (path >= PTXN_MM_PATH_AUTO && ptxn_arch_pte_dirty(next) &&
+			   ptxn_arch_pte_absorbs(flags, old, next)) {
+			PTXN_STAT_ADD(mm, quiescent, 1);
+			ptxn_arch_slot_store(&ptep->storage, pte.storage);
 		} else if (PTXN_UNLIKELY(path == PTXN_MM_PATH_CLEAR)) {
 			PTXN_STAT_ADD(mm, broken, 1);
 			ptxn_txn_unbreak(mm, ptep, next);
@@ -369,8 +371,8 @@ PTXN_NOINLINE void ptxn_txn_commit_ptes_general(ptxn_mm_t *mm, uintptr_t addr,
 		if (mm->strategy == PTXN_STRATEGY_AUTO &&
 		    ptxn_arch_pte_absorbs(mm->flags, now, ptxn_arch_pte_fold_hw(want, now))) {
 			PTXN_STAT_ADD(mm, quiescent, 1);
-			ptxn_arch_slot_replace(&slot->storage, seen,
-					       PTXN_STORAGE(ptxn_arch_pte_fold_hw(want, now)));
+			ptxn_txn_store_absorbing(mm->flags, slot, seen,
+						 PTXN_STORAGE(ptxn_arch_pte_fold_hw(want, now)));
 		} else {
 			PTXN_STAT_ADD(mm, merged, 1);
 			ptxn_txn_cas_fold(mm, slot, seen, want);
@@ -393,8 +395,11 @@ PTXN_INLINE ptxn_pte_t ptxn_modify_prot_start_ptes_from(ptxn_mm_t *mm, uintptr_t
 {
 #ifndef PTXN_DEBUG
 	if (PTXN_LIKELY(mm->path >= PTXN_MM_PATH_MERGE) && nr != 0) {
-		struct ptxn_txn_ad ad = {0, false};
+		struct ptxn_txn_ad ad; /* field by field: clang -O0 zeroes a struct with memset */
 		unsigned int i;
+
+		ad.any = 0;
+		ad.hw_dirty = false;
 
 		if (PTXN_ARCH_PTE_CONT != 0)
 			ptxn_txn_cont_unfold_range(mm, addr, ptep, nr);
@@ -436,13 +441,13 @@ PTXN_INLINE void ptxn_txn_commit_ptes_auto(ptxn_mm_t *mm, ptxn_pte_t *ptep, ptxn
 
 	for (base = 0; base < nr; base += PTXN_TXN_AUTO_CHUNK) {
 		const unsigned int n = nr - base < PTXN_TXN_AUTO_CHUNK ? nr - base : PTXN_TXN_AUTO_CHUNK;
-		const uint64_t all = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+		const uint32_t all = n == 32 ? ~(uint32_t)0 : ((uint32_t)1 << n) - 1;
 		ptxn_pte_t *slot = ptep + base;
-		uint64_t merge = 0;
+		uint32_t merge = 0;
 
 		for (i = 0; i < n; i++) {
 			now[i] = ptxn_pte_val(ptxn_ptep_get(slot + i));
-			merge |= (uint64_t)!ptxn_arch_pte_hw_final(mm_flags, now[i], young_ok, dirty_ok)
+			merge |= (uint32_t)!ptxn_arch_pte_hw_final(mm_flags, now[i], young_ok, dirty_ok)
 				 << i;
 		}
 #define PTXN_TXN_FOLDED(k)                                                                   \
@@ -461,15 +466,23 @@ PTXN_INLINE void ptxn_txn_commit_ptes_auto(ptxn_mm_t *mm, ptxn_pte_t *ptep, ptxn
 			/* a host whose plain store of an entry is more than one store (i686) */
 			for (i = 0; i < n; i++)
 				if (!((merge >> i) & 1))
-					ptxn_arch_slot_replace(&slot[i].storage, PTXN_STORAGE(now[i]),
-							       PTXN_STORAGE(PTXN_TXN_FOLDED(i)));
+					ptxn_txn_store_absorbing(mm_flags, slot + i, PTXN_STORAGE(now[i]),
+								 PTXN_STORAGE(PTXN_TXN_FOLDED(i)));
 #endif
+		}
+		if (merge == all) {
+			/* all need it: as MERGE, one compare-and-swap each from a fresh load */
+			PTXN_STAT_ADD(mm, merged, n);
+			for (i = 0; i < n; i++)
+				ptxn_txn_cas_fold(mm, slot + i, ptxn_arch_slot_load(&slot[i].storage),
+						  next + (uint64_t)(base + i) * page);
+			continue;
 		}
 		PTXN_STAT_ADD(mm, quiescent, n);
 		while (merge) {
 			uint64_t seen;
 
-			i = (unsigned int)__builtin_ctzll(merge);
+			i = (unsigned int)__builtin_ctz(merge); /* 32 bits: no libgcc helper on i686 */
 			merge &= merge - 1;
 			PTXN_STAT_ADD(mm, quiescent, -1);
 			PTXN_STAT_ADD(mm, merged, 1);
