@@ -247,7 +247,7 @@ int main(int argc, char **argv)
 	const char *scenarios_csv = NULL, *contenders_csv = NULL, *json_path = NULL;
 	bool quick = false, count = false;
 	struct ptxn_hwemu_config hc;
-	ptxn_mm_t mms[PTXN_STRATEGY_COUNT + 1]; /* by strategy, then BENCH_MM_AUTO_CET */
+	ptxn_mm_t mms[PTXN_STRATEGY_COUNT + 2]; /* by strategy, then the two AUTO promises */
 	uint64_t t_overhead;
 	FILE *json = NULL;
 
@@ -343,6 +343,9 @@ int main(int argc, char **argv)
 	ptxn_mm_init(&mms[BENCH_MM_AUTO_CET]);
 	ptxn_mm_set_flags(&mms[BENCH_MM_AUTO_CET], PTXN_MM_X86_CET);
 	ptxn_hwemu_attach_mm(hw, &mms[BENCH_MM_AUTO_CET]);
+	ptxn_mm_init(&mms[BENCH_MM_AUTO_FLUSHED]);
+	ptxn_mm_set_flags(&mms[BENCH_MM_AUTO_FLUSHED], PTXN_MM_WRPROTECT_FLUSHED);
+	ptxn_hwemu_attach_mm(hw, &mms[BENCH_MM_AUTO_FLUSHED]);
 	if (json_path && !(json = fopen(json_path, "w"))) {
 		fprintf(stderr, "bench-compare: cannot write %s\n", json_path);
 		return 1;

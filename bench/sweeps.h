@@ -127,6 +127,85 @@ static BENCH_NOINLINE void sweep_ptxn_ptes(const struct sweep *s)
 	}
 }
 
+/*
+ * Linux's generic batched pair (include/linux/pgtable.h, 6.17: modify_prot_start_ptes,
+ * modify_prot_commit_ptes): start takes every entry with ptep_get_and_clear (an exchange
+ * with 0 each) and folds young and dirty into the first; commit installs the folio with
+ * set_pte_at per entry, the frame advancing. What ptxn-*-ptes replace.
+ */
+static BENCH_NOINLINE void sweep_linux_ptes(const struct sweep *s)
+{
+	const ptxn_prot_t prot = s->prot;
+	const unsigned nr = s->batch;
+	const uint64_t valid = ptxn_arch_pte_to_storage(PTXN_ARCH_PTE_HW_VALID);
+	unsigned t, i, j;
+
+	for (t = 0; t * BENCH_TABLE < s->n; t++) {
+		ptxn_pte_t *tbl = s->tables[t];
+		unsigned m = s->n - t * BENCH_TABLE;
+
+		if (m > BENCH_TABLE)
+			m = BENCH_TABLE;
+		for (i = 0; i < m; i += nr) {
+			unsigned k = m - i < nr ? m - i : nr;
+			ptxn_pte_t first, pte;
+			bool young = false, dirty = false;
+
+			for (j = 0; j < k; j++) {
+				ptxn_pte_t one;
+
+				one.storage = ptxn_arch_slot_xchg(&tbl[i + j].storage, 0);
+				if (j == 0)
+					first = one;
+				young |= ptxn_pte_young(one);
+				dirty |= ptxn_pte_dirty(one);
+			}
+			if (young)
+				first = ptxn_pte_mkyoung(first);
+			if (dirty)
+				first = ptxn_pte_mkdirty(first);
+			pte = ptxn_pte_modify(first, prot);
+			for (j = 0; j < k; j++)
+				ptxn_arch_slot_install(&tbl[i + j].storage,
+						       ptxn_pte_advance_pfn(pte, j).storage, valid);
+		}
+	}
+}
+
+/*
+ * One atomic read-modify-write without a compare: where the change only clears bits (a
+ * clean entry made read-only) an atomic and-not, where it only sets them an atomic or,
+ * else FreeBSD's compare-and-swap. What an and-not path in ptxn could gain at best: on x86
+ * `lock and`/`lock or` cost what `lock cmpxchg` does (docs/bench.md: why ptxn has none).
+ * Not safe as a transaction on every mm: a D the MMU sets between the load and the
+ * and-not is kept beside W=0, which under CET is a shadow-stack entry (arch/x86/pte.h).
+ */
+static BENCH_NOINLINE void sweep_lock_and(const struct sweep *s)
+{
+	const ptxn_prot_t prot = s->prot;
+
+	SWEEP_ENTRIES(s, {
+		uint64_t seen = ptxn_arch_slot_load(&ptep->storage);
+		ptxn_pte_t old, pte;
+		uint64_t clear, set;
+
+		(void)addr;
+		old.storage = seen;
+		pte = ptxn_pte_modify(old, prot);
+		clear = seen & ~pte.storage;
+		set = pte.storage & ~seen;
+		if (set == 0 && clear != 0)
+			(void)__atomic_fetch_and(&ptep->storage, ~clear, __ATOMIC_SEQ_CST);
+		else if (clear == 0 && set != 0)
+			(void)__atomic_fetch_or(&ptep->storage, set, __ATOMIC_SEQ_CST);
+		else if (set != 0)
+			while (!ptxn_arch_slot_cmpxchg(&ptep->storage, &seen, pte.storage)) {
+				old.storage = seen;
+				pte = ptxn_pte_modify(old, prot);
+			}
+	});
+}
+
 static BENCH_NOINLINE void sweep_unsafe_rmw(const struct sweep *s)
 {
 	const ptxn_prot_t prot = s->prot;
@@ -190,10 +269,12 @@ static BENCH_NOINLINE void sweep_broken_skip(const struct sweep *s)
 
 /* ---- contenders ------------------------------------------------------------------------ */
 
-/* mms[] index of the AUTO mm with PTXN_MM_X86_CET; the others are indexed by strategy. */
+/* mms[] indices of the AUTO mms with PTXN_MM_X86_CET and with PTXN_MM_WRPROTECT_FLUSHED;
+ * the others are indexed by strategy. */
 #define BENCH_MM_AUTO_CET PTXN_STRATEGY_COUNT
+#define BENCH_MM_AUTO_FLUSHED (PTXN_STRATEGY_COUNT + 1)
 
-enum contender_kind { K_LINUX, K_FREEBSD, K_PTXN, K_PTXN_PTES, K_UNSAFE, K_MEMORY, K_BROKEN };
+enum contender_kind { K_LINUX, K_LINUX_PTES, K_LOCK_AND, K_FREEBSD, K_PTXN, K_PTXN_PTES, K_UNSAFE, K_MEMORY, K_BROKEN };
 
 struct contender {
 	const char *name;
@@ -205,13 +286,18 @@ struct contender {
 
 static const struct contender contenders[] = {
 	{"linux-clear", K_LINUX, -1, true, false},
+	{"linux-ptes", K_LINUX_PTES, -1, false, false},
 	{"freebsd-cas", K_FREEBSD, -1, true, false},
+	{"lock-and", K_LOCK_AND, -1, true, false},
 	{"ptxn-clear", K_PTXN, PTXN_STRATEGY_CLEAR, true, false},
 	{"ptxn-merge", K_PTXN, PTXN_STRATEGY_MERGE, true, false},
 	{"ptxn-auto", K_PTXN, PTXN_STRATEGY_AUTO, true, false},
 	/* AUTO in an mm flagged PTXN_MM_X86_CET (bench flushes each direction before the next
 	 * one starts, so the promise holds on any x86); the same as ptxn-auto off x86. */
 	{"ptxn-auto-cet", K_PTXN, BENCH_MM_AUTO_CET, true, false},
+	/* AUTO in an mm flagged PTXN_MM_WRPROTECT_FLUSHED (the bench keeps that promise the
+	 * same way): x86 and PowerPC; the same as ptxn-auto on ARM64. */
+	{"ptxn-auto-flushed", K_PTXN, BENCH_MM_AUTO_FLUSHED, true, false},
 	{"ptxn-clear-ptes", K_PTXN_PTES, PTXN_STRATEGY_CLEAR, false, false},
 	{"ptxn-merge-ptes", K_PTXN_PTES, PTXN_STRATEGY_MERGE, false, false},
 	{"ptxn-auto-ptes", K_PTXN_PTES, PTXN_STRATEGY_AUTO, false, false},
@@ -226,6 +312,12 @@ static void run_sweep(const struct contender *c, struct sweep *s)
 	switch (c->kind) {
 	case K_LINUX:
 		sweep_linux_clear(s);
+		break;
+	case K_LINUX_PTES:
+		sweep_linux_ptes(s);
+		break;
+	case K_LOCK_AND:
+		sweep_lock_and(s);
 		break;
 	case K_FREEBSD:
 		sweep_freebsd_cas(s);

@@ -53,7 +53,19 @@ enum {
 	 * young read-only entry is final too, and AUTO commits it with a plain store
 	 * (docs/strategies.md). No effect on the other formats.
 	 */
-	PTXN_MM_X86_CET = 1u << 2
+	PTXN_MM_X86_CET = 1u << 2,
+	/*
+	 * The caller's promise, on any architecture: every change that removes write
+	 * permission is TLB-flushed (on every CPU and MMU sharing the address space) before a
+	 * transaction on that entry starts again - as mprotect() does, its flush coming before
+	 * the next mprotect of the range. Then no stale writable translation exists when a
+	 * read-only entry is changed, so no MMU can set dirty in it (x86 D, PowerPC C) and a
+	 * young read-only entry is final: AUTO commits it with a plain store. x86: the same
+	 * effect as PTXN_MM_X86_CET, which CET processors keep by themselves; ARM64 needs no
+	 * promise (dirty is checked against memory). tests/test_hwemu_rules_{x86,powerpc}.c
+	 * show a false promise losing a dirty bit and the checker catching it.
+	 */
+	PTXN_MM_WRPROTECT_FLUSHED = 1u << 3
 };
 
 struct ptxn_mm;

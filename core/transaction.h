@@ -211,6 +211,17 @@ PTXN_INLINE void ptxn_modify_prot_commit_from(ptxn_mm_t *mm, uintptr_t addr, ptx
 			PTXN_STAT_ADD(mm, broken, 1);
 			ptxn_txn_unbreak(mm, ptep, next);
 		} else if (next != old) {
+			/*
+			 * A compare-and-swap, not an atomic and-not of the write permission
+			 * (x86 lock and, ARM64 LDCLR), although a clean entry made read-only
+			 * changes by a clear alone. ARM64: a hardware dirty that lands before
+			 * LDCLR clears DBM leaves AP[2]=0, DBM=0 - writable (D8.4.6), the
+			 * opposite of the request. x86: the and-not keeps a D set meanwhile
+			 * beside R/W=0, which with CET is a shadow-stack entry (SDM Vol. 1
+			 * 17.2), and cannot move it to SavedDirty; each needs a second atomic
+			 * to repair. PowerPC has none (ldarx/stdcx. is this loop). And it buys
+			 * nothing: one locked RMW either way (docs/bench.md, lock-and row).
+			 */
 			PTXN_STAT_ADD(mm, merged, 1);
 			ptxn_txn_merge(mm, ptep, old, next);
 		} else {

@@ -282,13 +282,15 @@ PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_fold_hw(ptxn_pteval_t next, ptxn_pteval_
 
 /*
  * The quirk flag (PTXN_MM_*) by which an address space promises that no MMU sets dirty in
- * a read-only entry any more, so young and read-only is final (x86: PTXN_MM_X86_CET;
- * PowerPC: PTXN_MM_WRPROTECT_FLUSHED; 0 where it already is, ARM64).
+ * a read-only entry any more, so young and read-only is final: by default the caller's
+ * PTXN_MM_WRPROTECT_FLUSHED (a stale writable translation is what could set it: x86 D,
+ * PowerPC C); x86 adds PTXN_MM_X86_CET. ARM64 needs none (dirty is checked against
+ * memory, PTXN_ARCH_DIRTY_NEEDS_WRITE_IN_MEMORY), so the flag changes nothing there.
  * (KNL's A/D in a non-present entry and a radix R/C write-back into an emptied entry are
  * not updates of a live translation; PTXN_ARCH_PTE_NONE_IGNORE already ignores them.)
  */
 #ifndef PTXN_ARCH_MM_READONLY_FINAL
-#define PTXN_ARCH_MM_READONLY_FINAL 0u
+#define PTXN_ARCH_MM_READONLY_FINAL ((unsigned)PTXN_MM_WRPROTECT_FLUSHED)
 #endif
 
 /*

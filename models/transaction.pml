@@ -23,6 +23,8 @@
  * the tempting rule "A=1 and read-only is final" (-DSTRATEGY=AUTO_RO) must be refuted:
  * that is why generic/pte.h has PTXN_ARCH_DIRTY_NEEDS_WRITE_IN_MEMORY = 0 for x86. Without
  * STALE_TLB (CET hardware) AUTO_RO verifies: it is AUTO in an mm flagged PTXN_MM_X86_CET.
+ * With STALE_TLB and -DFLUSH_WRPROTECT (the caller flushes every write-protection before
+ * the entry's next transaction: PTXN_MM_WRPROTECT_FLUSHED) AUTO_RO verifies too.
  * models/check runs every combination and expects exactly these verdicts.
  */
 
@@ -55,6 +57,10 @@
 byte entry = INITIAL;         /* present, writable, old, clean */
 
 byte hw_young = 0, hw_dirty = 0;
+#ifdef STALE_TLB
+byte tlb = 0;          /* the MMU's cached translation, from its last successful walk (0: none) */
+bool accessing = false; /* an access is under way: a TLB flush (an IPI) waits for its end */
+#endif
 byte sw_clean_young = 0, sw_clean_dirty = 0, sw_set_young = 0, sw_set_dirty = 0;
 bool mmu_done = false, sw_done = false;
 
@@ -63,9 +69,6 @@ active proctype mmu()
 {
 	byte seen, want, n = 0;
 	bool write;
-#ifdef STALE_TLB
-	byte tlb = 0; /* the translation cached by the last successful walk (0: none) */
-#endif
 	do
 	:: n < ACCESSES ->
 		if
@@ -73,6 +76,7 @@ active proctype mmu()
 		:: write = false
 		fi;
 #ifdef STALE_TLB
+		accessing = true;
 		if
 		:: tlb != 0 && write && (tlb & W) && (tlb & D) == 0 ->
 			/* write through the cached translation: set D in memory, R/W unchecked */
@@ -130,6 +134,9 @@ walk:
 #endif
 		fi;
 done:
+#ifdef STALE_TLB
+		accessing = false;
+#endif
 		n++
 	:: else -> break
 	od;
@@ -242,6 +249,14 @@ active proctype software()
 		fi
 #endif
 		;
+#if defined(FLUSH_WRPROTECT) && defined(STALE_TLB)
+		/* PTXN_MM_WRPROTECT_FLUSHED: the caller flushes a write-protection before the
+		 * entry's next transaction; the flush waits for an access under way to end. */
+		if
+		:: (old & W) && (new & W) == 0 -> atomic { !accessing -> tlb = 0 }
+		:: else -> skip
+		fi;
+#endif
 		k++
 	:: else -> break
 	od;

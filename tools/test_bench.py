@@ -138,7 +138,7 @@ class EndToEnd(unittest.TestCase):
         hot = [r for r in self.report["rows"] if r["scenario"] == "hot-2cpu"]
         self.assertTrue(hot)
         for r in hot:
-            if r["contender"] in ("unsafe-rmw", "memory-bound", "freebsd-cas", "ptxn-merge",
+            if r["contender"] in ("unsafe-rmw", "memory-bound", "freebsd-cas", "lock-and", "ptxn-merge",
                                   "ptxn-merge-ptes"):
                 self.assertEqual(r["spurious_faults_per_entry"], 0, r)
 

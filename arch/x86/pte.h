@@ -179,9 +179,10 @@ PTXN_INLINE unsigned ptxn_arch_pte_prot_flags(uint64_t v)
 
 /*
  * A young entry with R/W=0 can only gain D through a stale writable TLB entry, and only
- * before CET (SDM Vol. 3A 4.8, last paragraphs): with PTXN_MM_X86_CET it is final.
+ * before CET (SDM Vol. 3A 4.8, last paragraphs): with PTXN_MM_X86_CET it is final, and
+ * with the caller's PTXN_MM_WRPROTECT_FLUSHED (no stale writable TLB entry is left).
  */
-#define PTXN_ARCH_MM_READONLY_FINAL ((unsigned)PTXN_MM_X86_CET)
+#define PTXN_ARCH_MM_READONLY_FINAL ((unsigned)PTXN_MM_X86_CET | (unsigned)PTXN_MM_WRPROTECT_FLUSHED)
 PTXN_INLINE bool ptxn_arch_change_needs_break(unsigned mm_flags, uint64_t old, uint64_t next)
 {
 	(void)mm_flags, (void)old, (void)next;
@@ -233,9 +234,11 @@ PTXN_INLINE uint64_t ptxn_arch_pte_modify(uint64_t v, uint64_t prot_bits)
 
 #ifndef PTXN_FORCE_GENERIC
 /*
- * Optional override: hw_final (generic/pte.h) in bit arithmetic. The MMU may still set A
+ * Optional override: hw_final (generic/pte.h) as one mask test. The MMU may still set A
  * in a present entry with A=0, and D in a present entry with D=0 - also a read-only one,
- * through a stale writable TLB entry, unless the mm promises read-only is final.
+ * through a stale writable TLB entry, unless the mm promises read-only is final; then
+ * only where R/W is set (bit 1, shifted onto D, bit 6). may_set is loop-invariant but for
+ * that shift: a batch classifies an entry in a handful of instructions.
  */
 #define PTXN_HAVE_ARCH_PTE_HW_FINAL
 #define PTXN_ARCH_PTE_QUIESCENT_USUAL_MASK (PTXN_X86_PRESENT | PTXN_X86_ACCESSED | PTXN_X86_DIRTY)
@@ -243,11 +246,13 @@ PTXN_INLINE uint64_t ptxn_arch_pte_modify(uint64_t v, uint64_t prot_bits)
 PTXN_INLINE bool ptxn_arch_pte_hw_final(unsigned mm_flags, uint64_t v, bool young_ok,
 					bool dirty_ok)
 {
-	const uint64_t final_ro = (mm_flags & PTXN_ARCH_MM_READONLY_FINAL) != 0;
-	const uint64_t not_p = ~v & 1;
+	const uint64_t read_only_gains =
+		(mm_flags & PTXN_ARCH_MM_READONLY_FINAL) ? 0 : PTXN_X86_DIRTY;
+	const uint64_t may_set =
+		(young_ok ? 0 : PTXN_X86_ACCESSED) |
+		(dirty_ok ? 0 : PTXN_X86_DIRTY & ((v << 5) | read_only_gains)); /* RW -> D */
 
-	return ((not_p | (v >> 5) | (uint64_t)young_ok) &
-		(not_p | (v >> 6) | (uint64_t)dirty_ok | (final_ro & ~(v >> 1))) & 1) != 0;
+	return ((v & PTXN_X86_PRESENT) & (uint64_t)((~v & may_set) != 0)) == 0;
 }
 
 /*
