@@ -423,86 +423,45 @@ PTXN_INLINE ptxn_pte_t ptxn_modify_prot_start_ptes_from(ptxn_mm_t *mm, uintptr_t
 	return ptxn_txn_start_ptes_general(mm, addr, ptep, nr, file, line);
 }
 
-/* Entries a batch's AUTO commit classifies before it writes (256 bytes of stack). */
-#define PTXN_TXN_AUTO_CHUNK 32u
-
 /*
  * Batched AUTO commit, the entries left live by start. Entry i gets next + i pages with the
- * A/D it holds folded in (fold: the bits mkyoung/mkdirty would set or clear, applied under
- * 0/1 masks of the entry's own young and hardware-dirty state); that absorbs whatever the
- * MMU may still set exactly when hw_final() says so for a next as young and as dirty as
- * pte, so the classification asks the same two facts of every entry. Per chunk: classify
- * first, into a mask of the entries that need a compare-and-swap; then a chunk of one kind
- * takes its plain loop, and a mixed chunk stores without a branch on the entry - each
- * store to its slot or, for the others, to a scratch word (a conditional move of the
- * address) - before the compare-and-swaps over the mask. A random mix of the two then
- * costs no misprediction per entry, which is what a single-entry loop pays at 50 %.
+ * A/D it holds folded in. The store-or-compare-and-swap decision is one per batch, not one
+ * per entry: a folio's young and dirty are the union of its entries' (start folds them
+ * into the value pte is computed from), so next is young and dirty whenever any entry was,
+ * and then it absorbs whatever the MMU may still set in every entry - plain stores, no
+ * loads. Otherwise no entry was dirty (or young): each is tested, and they answer alike
+ * unless the MMU changed some since start, so the branch is predicted. (A branch-free
+ * classification of 32 entries into a mask, then stores and compare-and-swaps in two
+ * passes, was built first and measured slower in every cell: docs/bench.md.)
  */
 PTXN_INLINE void ptxn_txn_commit_ptes_auto(ptxn_mm_t *mm, ptxn_pte_t *ptep, ptxn_pte_t pte,
 					   unsigned int nr, unsigned int mm_flags)
 {
 	const ptxn_pteval_t next = ptxn_pte_val(pte);
-	const ptxn_pteval_t young_set = ptxn_arch_pte_mkyoung(next) & ~next;
-	const ptxn_pteval_t dirty_set = ptxn_arch_pte_mkdirty(next) & ~next;
-	const ptxn_pteval_t dirty_clear = next & ~ptxn_arch_pte_mkdirty(next);
-	const bool young_ok = young_set == 0, dirty_ok = dirty_set == 0 && dirty_clear == 0;
+	const bool young_ok = ptxn_arch_pte_mkyoung(next) == next;
+	const bool dirty_ok = ptxn_arch_pte_mkdirty(next) == next;
 	const uint64_t page = (uint64_t)1 << PTXN_ARCH_PAGE_SHIFT;
-	ptxn_pteval_t now[PTXN_TXN_AUTO_CHUNK];
-	unsigned int base, i;
+	unsigned int i;
 
-	for (base = 0; base < nr; base += PTXN_TXN_AUTO_CHUNK) {
-		const unsigned int n = nr - base < PTXN_TXN_AUTO_CHUNK ? nr - base : PTXN_TXN_AUTO_CHUNK;
-		const uint32_t all = n == 32 ? ~(uint32_t)0 : ((uint32_t)1 << n) - 1;
-		ptxn_pte_t *slot = ptep + base;
-		uint32_t merge = 0;
+	if (young_ok && dirty_ok) {
+		PTXN_STAT_ADD(mm, quiescent, nr);
+		for (i = 0; i < nr; i++) /* i686: whole entries (cmpxchg8b), the MMU may write them */
+			ptxn_arch_slot_store(&ptep[i].storage, PTXN_STORAGE(next + (uint64_t)i * page));
+		return;
+	}
+	for (i = 0; i < nr; i++) {
+		const ptxn_pteval_t want = next + (uint64_t)i * page;
+		const uint64_t seen = ptxn_arch_slot_load(&ptep[i].storage);
+		const ptxn_pteval_t now = ptxn_arch_pte_from_storage(seen);
 
-		for (i = 0; i < n; i++) {
-			now[i] = ptxn_pte_val(ptxn_ptep_get(slot + i));
-			merge |= (uint32_t)!ptxn_arch_pte_hw_final(mm_flags, now[i], young_ok, dirty_ok)
-				 << i;
-		}
-#define PTXN_TXN_FOLDED(k)                                                                   \
-	(((next + (uint64_t)(base + (k)) * page) |                                           \
-	  (young_set & -(uint64_t)ptxn_arch_pte_young(now[k])) |                              \
-	  (dirty_set & -(uint64_t)ptxn_arch_pte_hw_dirty(now[k]))) &                          \
-	 ~(dirty_clear & -(uint64_t)ptxn_arch_pte_hw_dirty(now[k])))
-		if (merge != all) {
-#ifndef PTXN_HAVE_ARCH_SLOT_REPLACE
-			volatile uint64_t scratch;
-
-			for (i = 0; i < n; i++)
-				ptxn_arch_slot_store((merge >> i) & 1 ? &scratch : &slot[i].storage,
-						     PTXN_STORAGE(PTXN_TXN_FOLDED(i)));
-#else
-			/* a host whose plain store of an entry is more than one store (i686) */
-			for (i = 0; i < n; i++)
-				if (!((merge >> i) & 1))
-					ptxn_txn_store_absorbing(mm_flags, slot + i, PTXN_STORAGE(now[i]),
-								 PTXN_STORAGE(PTXN_TXN_FOLDED(i)));
-#endif
-		}
-		if (merge == all) {
-			/* all need it: as MERGE, one compare-and-swap each from a fresh load */
-			PTXN_STAT_ADD(mm, merged, n);
-			for (i = 0; i < n; i++)
-				ptxn_txn_cas_fold(mm, slot + i, ptxn_arch_slot_load(&slot[i].storage),
-						  next + (uint64_t)(base + i) * page);
-			continue;
-		}
-		PTXN_STAT_ADD(mm, quiescent, n);
-		while (merge) {
-			uint64_t seen;
-
-			i = (unsigned int)__builtin_ctz(merge); /* 32 bits: no libgcc helper on i686 */
-			merge &= merge - 1;
-			PTXN_STAT_ADD(mm, quiescent, -1);
+		if (ptxn_arch_pte_hw_final(mm_flags, now, young_ok, dirty_ok)) {
+			PTXN_STAT_ADD(mm, quiescent, 1);
+			ptxn_txn_store_absorbing(mm_flags, ptep + i, seen,
+						 PTXN_STORAGE(ptxn_arch_pte_fold_hw(want, now)));
+		} else {
 			PTXN_STAT_ADD(mm, merged, 1);
-			seen = PTXN_STORAGE(now[i]);
-			if (PTXN_UNLIKELY(!ptxn_arch_slot_cmpxchg(&slot[i].storage, &seen,
-								   PTXN_STORAGE(PTXN_TXN_FOLDED(i)))))
-				ptxn_txn_cas_fold(mm, slot + i, seen, next + (uint64_t)(base + i) * page);
+			ptxn_txn_cas_fold(mm, ptep + i, seen, want);
 		}
-#undef PTXN_TXN_FOLDED
 	}
 }
 

@@ -44,11 +44,12 @@ from report_cases import (
 from report_schema import (
     _type_ok, validate, load_schema, check)
 from report_render import (
-    strategy_cell, lost_text, any_traps, terminal_matrix, md_escape, md_target, md_matrix, CSS,
+    strategy_cell, lost_text, any_traps, run_time_text, terminal_matrix, md_escape, md_target, md_matrix, CSS,
     h, html_matrix, dumps, write_json, write_text, write_target, write_matrix)
 from report_run import (
     git_state, ptxn_version, host_cpu, host_info, now_iso, introspect, machine_file_text,
-    emulator, configure_facts, target_meta, Progress, ninja_sections, read_from,
+    emulator, configure_facts, target_meta, TIMES_FILE, last_times, save_time, eta_text,
+    LoadSampler, Progress, ninja_sections, read_from,
     run_meson_target, collect, run_one, run_other_target, run_report, rerender)
 
 # Everything the modules define (so `from report import *` and linters see it all).
@@ -61,11 +62,11 @@ __all__ = [
     "split_subtest", "new_case", "apply_record", "build_cases", "totals", "strategy_key",
     "strategies", "failing_cases", "target_report", "matrix_report", "column_of",
     "strategy_columns", "column_stats", "_type_ok", "validate", "load_schema", "check",
-    "strategy_cell", "lost_text", "any_traps", "terminal_matrix", "md_escape", "md_target",
+    "strategy_cell", "lost_text", "any_traps", "run_time_text", "terminal_matrix", "md_escape", "md_target",
     "md_matrix", "CSS", "h", "html_matrix", "dumps", "write_json", "write_text",
     "write_target", "write_matrix", "git_state", "ptxn_version", "host_cpu", "host_info",
     "now_iso", "introspect", "machine_file_text", "emulator", "configure_facts", "target_meta",
-    "Progress", "ninja_sections", "read_from", "run_meson_target", "collect", "run_one",
+    "TIMES_FILE", "last_times", "save_time", "eta_text", "LoadSampler", "Progress", "ninja_sections", "read_from", "run_meson_target", "collect", "run_one",
     "run_other_target", "run_report", "rerender",
 ]
 

@@ -26,6 +26,17 @@ def strategy_cell(t, name):
     return "pass", "ok", "%d/%d" % (tt["passed"], tt["cases"])
 
 
+def run_time_text(m):
+    """'Wall time 18:40 (targets one after another), load average 1.98 mean (0.12 at the
+    start, 2.01 at the end).' from matrix.json; older reports lack both."""
+    if "wall_seconds" not in m:
+        return "Wall time not recorded."
+    la = m["host"].get("load_average")
+    return "Wall time %s%s." % (duration(m["wall_seconds"]), (
+        ", load average %.2f mean (%.2f at the start, %.2f at the end)" % (
+            la["mean_1min"], la["start"][0], la["end"][0])) if la else "")
+
+
 def lost_text(tt):
     s = human(tt["lost_updates"])
     if tt["expected_lost_updates"]:
@@ -164,6 +175,7 @@ def md_matrix(m):
                (" (%s%s)" % (m["git"]["commit"][:12], ", modified" if m["git"]["dirty"] else ""))
                if m["git"]["commit"] else "", "quick (CI-sized)" if m["quick"] else "full-size",
                m["host"]["cpu"], m["host"]["cores"]), "",
+           run_time_text(m), "",
            "%d targets, %d cases: %d passed, %d failed, %d skipped; %s transactions, %s "
            "hardware A/D events, %s interleavings explored, %s lost updates, %s spurious "
            "faults." % (
@@ -265,6 +277,7 @@ def html_matrix(m):
              h(m["command"]), h(m["ptxn_version"]),
              " (%s%s)" % (h(g["commit"][:12]), ", modified tree" if g["dirty"] else "")
              if g["commit"] else "", h(m["host"]["cpu"]), m["host"]["cores"]),
+         "<p class=\"meta\">%s</p>" % h(run_time_text(m)),
          "<p>%d targets, <b>%d cases</b>: <span class=\"ok\">%d passed</span>, "
          "<span class=\"%s\">%d failed</span>, %d skipped &middot; %s transactions &middot; "
          "%s hardware A/D events &middot; %s interleavings explored &middot; %s lost updates "

@@ -156,12 +156,82 @@ def target_meta(t, bdir, scale, seconds, quick):
 # ---------------------------------------------------------------------------- progress
 
 
-class Progress:
-    """'[k/n] target: step  m:ss' — rewritten in place every second on a terminal; on a
-    pipe one line per step, and one a minute while a step runs."""
+TIMES_FILE = "report-times.json"  # in build/: this machine's last per-target times
 
-    def __init__(self, k, n, name, stream=None):
+
+def last_times(build, quick):
+    """{target: seconds} of the last ./matrix report of this size on this machine (a file
+    in build/, never committed: another machine's times would mislead), or {}."""
+    try:
+        with open(os.path.join(build, TIMES_FILE)) as f:
+            return json.load(f).get("quick" if quick else "full", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def save_time(build, quick, name, seconds):
+    path = os.path.join(build, TIMES_FILE)
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        data = {}
+    data.setdefault("quick" if quick else "full", {})[name] = round(seconds, 1)
+    os.makedirs(build, exist_ok=True)
+    with open(path + ".tmp", "w") as f:
+        json.dump(data, f, indent=1, sort_keys=True)
+    os.replace(path + ".tmp", path)
+
+
+def eta_text(expected, elapsed, after):
+    """'~m:ss left' from this target's expected time (None: unknown), the time it has run
+    and the expected times of the targets after it (None where unknown)."""
+    known = [x for x in after if x is not None]
+    if expected is None and not known:
+        return ""
+    left = max(0.0, (expected or 0.0) - elapsed) + sum(known)
+    unknown = (expected is None) + (len(after) - len(known))
+    return ", ~%s left%s" % (duration(left), " (+%d target%s never timed here)" % (
+        unknown, "" if unknown == 1 else "s") if unknown else "")
+
+
+class LoadSampler:
+    """The machine's 1-minute load average, sampled every 15 s while the run lasts:
+    start, end and mean go into the report (host.load_average)."""
+
+    def __init__(self):
+        self.samples, self.stop = [], threading.Event()
+        self.start = self.now()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def now():
+        try:
+            return [round(x, 2) for x in os.getloadavg()]
+        except OSError:
+            return [0.0, 0.0, 0.0]
+
+    def _run(self):
+        while not self.stop.wait(15.0):
+            self.samples.append(self.now()[0])
+
+    def result(self):
+        self.stop.set()
+        self.thread.join()
+        end = self.now()
+        mean = sum(self.samples) / len(self.samples) if self.samples else end[0]
+        return {"start": self.start, "end": end, "mean_1min": round(mean, 2)}
+
+
+class Progress:
+    """'[k/n] target: step  m:ss elapsed, ~m:ss left' — rewritten in place every second on
+    a terminal; on a pipe one line per step, and one a minute while a step runs. The time
+    left comes from this machine's last run of the same size (last_times), if any."""
+
+    def __init__(self, k, n, name, stream=None, expected=None, after=()):
         self.k, self.n, self.name = k, n, name
+        self.expected, self.after = expected, list(after)
         self.stream = stream or sys.stdout
         self.tty = self.stream.isatty()
         self.t0 = time.monotonic()
@@ -173,8 +243,10 @@ class Progress:
         self.thread.start()
 
     def line(self):
-        return "[%d/%d] %s: %s  %s elapsed" % (self.k, self.n, self.name, self.step,
-                                               duration(time.monotonic() - self.t0))
+        elapsed = time.monotonic() - self.t0
+        return "[%d/%d] %s: %s  %s elapsed%s" % (self.k, self.n, self.name, self.step,
+                                                 duration(elapsed),
+                                                 eta_text(self.expected, elapsed, self.after))
 
     def hold(self):
         """A runner that prints its own lines comes next: clear ours and stop redrawing
@@ -340,10 +412,10 @@ def collect(bdir, logbase, caselog, run):
     return cases, warnings + w
 
 
-def run_one(mx, t, args, scale, k, n):
+def run_one(mx, t, args, scale, k, n, expected=None, after=()):
     bdir = os.path.join(mx.BUILD, t.name)
     caselog = os.path.join(bdir, "case-log.jsonl")
-    progress = Progress(k, n, t.name)
+    progress = Progress(k, n, t.name, expected=expected, after=after)
     t0 = time.monotonic()
     try:
         if t.kind in ("native", "cross"):
@@ -405,6 +477,8 @@ def run_report(mx, args, argv):
             "host": host_info(), "command": " ".join(["./matrix"] + list(argv)),
             "quick": bool(args.quick)}
     t0 = time.monotonic()
+    load = LoadSampler()
+    times = last_times(mx.BUILD, args.quick)
     reports = []
     for k, t in enumerate(targets, 1):
         # as ./matrix test sizes them; its qemu-system rows (kind "system") do not take
@@ -413,7 +487,9 @@ def run_report(mx, args, argv):
                               else 1.0)
         if args.quick:
             scale *= mx.QUICK_SCALE
-        rep = run_one(mx, t, args, scale, k, len(targets))
+        rep = run_one(mx, t, args, scale, k, len(targets), times.get(t.name),
+                      [times.get(u.name) for u in targets[k:]])
+        save_time(mx.BUILD, args.quick, t.name, rep["seconds"])
         if t.kind in ("native", "cross"):
             mx.publish_junit(t, os.path.join(mx.BUILD, t.name, "meson-logs",
                                              "testlog-%s.junit.xml" % t.name), outdir)
@@ -421,14 +497,17 @@ def run_report(mx, args, argv):
         write_target(outdir, rep, info)
         reports.append(rep)
     info["generated"] = now_iso()
+    info["host"]["load_average"] = load.result()
+    info["wall_seconds"] = round(time.monotonic() - t0, 1)
     m = matrix_report(reports, info)
     write_matrix(outdir, m)
     tt = m["totals"]
     rel = os.path.relpath(outdir, os.getcwd())
     mx.say("\n" + terminal_matrix(m))
-    mx.say("\n%d target%s in %s; reports: %s/matrix.html, matrix.md, matrix.json and "
-           "<target>.json/.md" % (len(reports), "" if len(reports) == 1 else "s",
-                                  duration(time.monotonic() - t0), rel))
+    mx.say("\n%d target%s in %s (load average %.2f mean); reports: %s/matrix.html, "
+           "matrix.md, matrix.json and <target>.json/.md" % (
+               len(reports), "" if len(reports) == 1 else "s", duration(time.monotonic() - t0),
+               info["host"]["load_average"]["mean_1min"], rel))
     mx.say("%d passed, %d failed" % (tt["passed"], tt["failed"]))
     return 0 if m["status"] == "pass" else 1
 

@@ -487,6 +487,35 @@ def copy_tree(dst):
                         ignore=shutil.ignore_patterns("build", "reports", ".git"))
 
 
+class Timing(unittest.TestCase):
+    """The time left next to the progress line (issue 22), and the run's wall time and
+    load in matrix.json."""
+
+    def test_eta_from_the_last_run_on_this_machine(self):
+        with tempfile.TemporaryDirectory(prefix="ptxn-test-report-") as build:
+            self.assertEqual(report.last_times(build, False), {})  # a fresh clone: none
+            report.save_time(build, False, "a", 60.0)
+            report.save_time(build, False, "b", 120.0)
+            report.save_time(build, True, "a", 6.0)
+            self.assertEqual(report.last_times(build, False), {"a": 60.0, "b": 120.0})
+            self.assertEqual(report.last_times(build, True), {"a": 6.0})
+        # 20 s into a (60 s last time), b (120 s) still to come: 160 s left
+        self.assertEqual(report.eta_text(60.0, 20.0, [120.0]), ", ~2:40 left")
+        # overdue: this target's share is 0, never negative
+        self.assertEqual(report.eta_text(60.0, 90.0, [120.0]), ", ~2:00 left")
+        self.assertIn("+1 target never timed here", report.eta_text(60.0, 0.0, [None]))
+        self.assertEqual(report.eta_text(None, 5.0, [None, None]), "")  # nothing known
+
+    def test_wall_time_and_load_in_the_matrix(self):
+        m = {"host": {"load_average": {"start": [0.1, 0.2, 0.3], "end": [2.0, 1.5, 1.0],
+                                       "mean_1min": 1.87}}, "wall_seconds": 1125.0}
+        self.assertEqual(report.run_time_text(m), "Wall time 18:45, load average 1.87 mean "
+                         "(0.10 at the start, 2.00 at the end).")
+        self.assertEqual(report.run_time_text({"host": {}}), "Wall time not recorded.")
+        load = report.LoadSampler().result()
+        self.assertEqual(sorted(load), ["end", "mean_1min", "start"])
+
+
 class BrokenBuild(unittest.TestCase):
     """End to end: a test source that does not compile, a target that does not configure."""
 
