@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/ptxn_test.h - small helpers shared by the format, differential, contention and
- * i686 write-order tests: loop sizes (PTXN_TEST_SCALE), a seeded PRNG, 64-bit assertions
- * that print hex, the Check runner, and the interface between the two halves of the
- * differential test (tests/test_differential*.c).
+ * tests/ptxn_test.h - the one test harness header, included by every test program: loop
+ * sizes (PTXN_TEST_SCALE), seeds and a PRNG (PTXN_TEST_SEED, splitmix64), 64-bit
+ * assertions that print hex, the Check runner, and the interface between the two halves
+ * of the differential test (tests/test_differential*.c). Topic helpers build on it
+ * (test_hwemu_util.h for the hwemu and pvemu tests).
  *
  * Include it after <ptxn/ptxn.h> (or without it: nothing here needs the library).
  */
@@ -92,17 +93,44 @@ static inline uint64_t ptxn_test_seed(void)
 			      #a, PT_U64(pt_a_), PT_U64(pt_b_));                              \
 	} while (0)
 
-/* ---- the runner --------------------------------------------------------------------------- */
-/* Runs a suite with the environment's settings; the exit status main() must return. */
-static inline int ptxn_test_run(Suite *s)
+/*
+ * A run's seed from a program's fixed one: `fixed` when PTXN_TEST_SEED is unset (a plain
+ * run is the same every time), else `fixed` mixed with it by one splitmix64 step, so that
+ * every program of a round still gets its own stream. ./matrix soak (tools/soak.py) sets
+ * a fresh PTXN_TEST_SEED for every round and prints it: the same value replays the round.
+ */
+static inline uint64_t ptxn_test_seed_mixed(uint64_t fixed)
 {
-	SRunner *sr = srunner_create(s);
+	const char *s = getenv("PTXN_TEST_SEED");
+	uint64_t state;
+
+	if (s == NULL || *s == '\0')
+		return fixed;
+	state = strtoull(s, NULL, 0) + fixed * UINT64_C(0x9e3779b97f4a7c15) -
+		UINT64_C(0x9e3779b97f4a7c15); /* ptxn_test_rand adds it back */
+	return ptxn_test_rand(&state);
+}
+
+/* ---- the runner --------------------------------------------------------------------------- */
+/* Runs the suites (one runner: one TAP stream) with the environment's settings (CK_FORK,
+ * CK_RUN_CASE, ...); returns the exit status main() must return. Every test uses this. */
+static inline int ptxn_test_run_all(Suite *const *suites, unsigned int n)
+{
+	SRunner *sr = srunner_create(suites[0]);
+	unsigned int i;
 	int failed;
 
+	for (i = 1; i < n; i++)
+		srunner_add_suite(sr, suites[i]);
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+static inline int ptxn_test_run(Suite *s)
+{
+	return ptxn_test_run_all(&s, 1);
 }
 
 /* ---- the differential test's two sides (tests/test_differential_side.c) ------------------ */

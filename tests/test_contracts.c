@@ -24,6 +24,8 @@ static void global_capture(const struct ptxn_violation *v);
 #include <signal.h>
 #include <string.h>
 
+#include "ptxn_test.h"
+
 #ifndef PTXN_DEBUG
 #error "this test is built with -DPTXN_DEBUG"
 #endif
@@ -416,11 +418,5 @@ static Suite *contracts_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(contracts_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
+	return ptxn_test_run(contracts_suite());
 }

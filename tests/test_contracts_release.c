@@ -8,6 +8,8 @@
 
 #include <check.h>
 
+#include "ptxn_test.h"
+
 #ifdef PTXN_DEBUG
 #error "this test is built without PTXN_DEBUG"
 #endif
@@ -48,14 +50,8 @@ int main(void)
 {
 	Suite *s = suite_create("contracts-release");
 	TCase *tc = tcase_create("release");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, misuse_is_not_checked);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
+	return ptxn_test_run(s);
 }

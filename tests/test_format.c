@@ -456,8 +456,7 @@ int main(void)
 	Suite *s = suite_create("format_" FORMAT_NAME);
 	TCase *tables = tcase_create("tables");
 	TCase *rules = tcase_create("rules");
-	SRunner *sr;
-	int failed;
+	Suite *suites[2];
 
 	tcase_add_test(tables, test_format_selected);
 	tcase_add_test(tables, test_prot_table);
@@ -483,10 +482,7 @@ int main(void)
 	tcase_add_loop_test(rules, test_prot_round_trip, 0, 16);
 	suite_add_tcase(s, rules);
 
-	sr = srunner_create(s);
-	srunner_add_suite(sr, format_props_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	suites[0] = s;
+	suites[1] = format_props_suite();
+	return ptxn_test_run_all(suites, 2);
 }

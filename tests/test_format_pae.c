@@ -110,18 +110,14 @@ int main(void)
 {
 	Suite *s = suite_create("format_x86_pae");
 	TCase *tc = tcase_create("pae");
-	SRunner *sr;
-	int failed;
+	Suite *suites[2];
 
 	tcase_add_test(tc, test_pae_saved_dirty_is_bit_10);
 	tcase_add_test(tc, test_pae_merge_into_readonly);
 	tcase_add_test(tc, test_pae_no_reserved_bits);
 	tcase_add_test(tc, test_pae_shared_layout);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_add_suite(sr, format_props_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	suites[0] = s;
+	suites[1] = format_props_suite();
+	return ptxn_test_run_all(suites, 2);
 }

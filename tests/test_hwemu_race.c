@@ -260,8 +260,8 @@ static void race_safe(const char *name, const char *label, int strategy, unsigne
 	struct race_outcome o;
 	bool ok;
 
-	race_run(strategy, mmu_flags, hw_scaled(race_iterations()),
-		 hw_seed(0x5eed0000u + (unsigned)strategy), &o);
+	race_run(strategy, mmu_flags, ptxn_test_scaled(race_iterations()),
+		 ptxn_test_seed_mixed(0x5eed0000u + (unsigned)strategy), &o);
 	race_print(label, &o);
 	ok = !o.report.lost && !o.report.lost_batched && !o.report.lost_timestamp &&
 	     !o.report.stray && !o.report.permission && !o.report.cet && !o.wrong_final;
@@ -344,10 +344,10 @@ START_TEST(test_race_unsafe_rmw_is_caught)
 
 	/* At least a few thousand read-modify-writes per round whatever the scale: the control
 	 * must be caught at CI size too. */
-	long n = hw_scaled(30000) > 5000 ? hw_scaled(30000) : 5000;
+	long n = ptxn_test_scaled(30000) > 5000 ? ptxn_test_scaled(30000) : 5000;
 
 	for (round = 0; round < 8 && !lost; round++) {
-		race_run(RACE_UNSAFE, HW_FLAGS, n, hw_seed(0xbad0000u + (unsigned)round), &o);
+		race_run(RACE_UNSAFE, HW_FLAGS, n, ptxn_test_seed_mixed(0xbad0000u + (unsigned)round), &o);
 		race_print("unsafe-rmw", &o);
 		lost = o.report.lost + o.report.lost_timestamp;
 	}
@@ -379,5 +379,5 @@ static Suite *race_suite(void)
 
 int main(void)
 {
-	return hw_run(race_suite());
+	return ptxn_test_run(race_suite());
 }

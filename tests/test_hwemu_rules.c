@@ -386,5 +386,5 @@ static Suite *rules_suite(void)
 
 int main(void)
 {
-	return hw_run(rules_suite());
+	return ptxn_test_run(rules_suite());
 }

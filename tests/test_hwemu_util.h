@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/test_hwemu_util.h - helpers shared by the hwemu tests (tests/test_hwemu_*.c):
- * PTXN_TEST_SCALE and PTXN_TEST_SEED, a machine with pages mapped, an agent with a fixed setup, the runner.
+ * a machine with pages mapped, an agent with a fixed setup (sizes, seeds and the runner come
+ * from ptxn_test.h, the one harness header).
  * Every test program is compiled once per entry format (-DPTXN_FORMAT_*).
  */
 #ifndef PTXN_TESTS_TEST_HWEMU_UTIL_H
@@ -16,45 +17,9 @@
 #include <time.h>
 
 #include "case_log.h"
+#include "ptxn_test.h"
 
 #define HW_VA UINT64_C(0x40000000) /* 1 GiB: 2 MiB aligned, below 4 GiB for i686 hosts */
-
-/* PTXN_TEST_SCALE (tests/meson.build): base * scale, at least 1. */
-static inline long hw_scaled(long base)
-{
-	const char *s = getenv("PTXN_TEST_SCALE");
-	double scale = 1.0, n;
-
-	if (s && *s) {
-		char *end;
-
-		errno = 0;
-		scale = strtod(s, &end);
-		if (errno || *end || !(scale > 0.0))
-			scale = 1.0;
-	}
-	n = (double)base * scale;
-	return n < 1.0 ? 1 : (long)n;
-}
-
-/*
- * A run's seed: `fixed` when PTXN_TEST_SEED is unset (a plain run is the same every time),
- * else `fixed` mixed with it (splitmix64), so that every run of a program still gets its
- * own stream. ./matrix soak (tools/soak.py) sets a fresh PTXN_TEST_SEED for every round
- * and prints it: the same value replays the round.
- */
-static inline uint64_t hw_seed(uint64_t fixed)
-{
-	const char *s = getenv("PTXN_TEST_SEED");
-	uint64_t z;
-
-	if (!s || !*s)
-		return fixed;
-	z = strtoull(s, NULL, 0) + fixed * UINT64_C(0x9e3779b97f4a7c15);
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
 
 static inline double hw_now(void)
 {
@@ -133,17 +98,6 @@ static inline void hw_txn(struct ptxn_hwemu *hw, ptxn_mm_t *mm, uint64_t va, uns
 static inline ptxn_pte_t hw_to_prot(ptxn_pte_t old, void *arg)
 {
 	return ptxn_pte_modify(old, ptxn_prot(*(const unsigned *)arg));
-}
-
-static inline int hw_run(Suite *s)
-{
-	SRunner *sr = srunner_create(s);
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 #endif /* PTXN_TESTS_TEST_HWEMU_UTIL_H */

@@ -449,5 +449,5 @@ static Suite *pv_suite(void)
 
 int main(void)
 {
-	return hw_run(pv_suite());
+	return ptxn_test_run(pv_suite());
 }

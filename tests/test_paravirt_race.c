@@ -244,8 +244,8 @@ static void pr_safe(const char *name, bool lazy, unsigned batch)
 		bool ok;
 
 		pr_label(label, sizeof(label), strategies[k], lazy, batch, 0);
-		pr_run(strategies[k], lazy, batch, 0, PR_WINDOW, hw_scaled(20000),
-		       hw_seed(0x9a5eed00u + 16u * (unsigned)k + batch), &o);
+		pr_run(strategies[k], lazy, batch, 0, PR_WINDOW, ptxn_test_scaled(20000),
+		       ptxn_test_seed_mixed(0x9a5eed00u + 16u * (unsigned)k + batch), &o);
 		pr_print(label, &o);
 		ok = !pr_lost(&o) && !o.report.stray && !o.report.permission && !o.report.cet &&
 		     (lazy ? batch == 1 || o.stats.traps < o.expected_traps
@@ -325,8 +325,8 @@ START_TEST(test_race_drop_ad_is_caught)
 		pr_label(label, sizeof(label), PTXN_STRATEGY_MERGE, lazy, 64, PTXN_PVEMU_BUG_DROP_AD);
 		for (round = 0; round < 8 && !lost; round++) {
 			pr_run(PTXN_STRATEGY_MERGE, lazy, 64, PTXN_PVEMU_BUG_DROP_AD, PR_WINDOW_WIDE,
-			       hw_scaled(20000),
-			       hw_seed(0xd40000u + (unsigned)round), &o);
+			       ptxn_test_scaled(20000),
+			       ptxn_test_seed_mixed(0xd40000u + (unsigned)round), &o);
 			pr_print(label, &o);
 			lost = pr_lost(&o);
 		}
@@ -355,5 +355,5 @@ static Suite *pr_suite(void)
 
 int main(void)
 {
-	return hw_run(pr_suite());
+	return ptxn_test_run(pr_suite());
 }

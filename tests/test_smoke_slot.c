@@ -15,7 +15,7 @@
  * It uses GCC/Clang __atomic builtins directly; it will be switched to ptxn primitives
  * once include/ptxn/ptxn.h exists.
  *
- * Loop sizes scale with PTXN_TEST_SCALE (see tests/meson.build).
+ * Loop sizes scale with PTXN_TEST_SCALE (tests/ptxn_test.h, tests/meson.build).
  * What the build expects of the target comes from tests/meson.build:
  *   PTXN_TEST_CPU_FAMILY  (macro)  Meson's host_machine.cpu_family(), e.g. "aarch64"
  *   PTXN_TEST_BIG_ENDIAN  (macro)  1 if host_machine.endian() is 'big', else 0
@@ -37,6 +37,8 @@
 #if defined(__i386__)
 #include <cpuid.h>
 #endif
+
+#include "ptxn_test.h" /* sizes and the runner; nothing of the library */
 
 #ifndef PTXN_TEST_CPU_FAMILY
 #error "PTXN_TEST_CPU_FAMILY must be set by tests/meson.build"
@@ -62,25 +64,6 @@
 #else
 #error "unknown target architecture: add it to tests/test_smoke_slot.c"
 #endif
-
-/* ---------------------------------------------------------------- scale */
-
-/* PTXN_TEST_SCALE: a positive float, default 1.0. Returns base * scale, at least 1. */
-static long scaled(long base)
-{
-	const char *s = getenv("PTXN_TEST_SCALE");
-	double scale = 1.0;
-
-	if (s != NULL && *s != '\0') {
-		char *end;
-		errno = 0;
-		scale = strtod(s, &end);
-		if (errno != 0 || *end != '\0' || !(scale > 0.0))
-			scale = 1.0;
-	}
-	double n = (double)base * scale;
-	return n < 1.0 ? 1 : (long)n;
-}
 
 /* ------------------------------------------------------------ the target */
 
@@ -338,7 +321,7 @@ START_TEST(test_two_threads_cas_toggle_and_count)
 {
 	static struct run r;
 
-	run_workers(&r, toggle_worker, scaled(200000));
+	run_workers(&r, toggle_worker, ptxn_test_scaled(200000));
 
 	uint64_t end = __atomic_load_n(&slot, __ATOMIC_SEQ_CST);
 	uint64_t want_cnt = (uint64_t)(r.w[0].done + r.w[1].done) & 0xffff;
@@ -359,7 +342,7 @@ START_TEST(test_two_threads_fetch_add)
 {
 	static struct run r;
 
-	run_workers(&r, add_worker, scaled(500000));
+	run_workers(&r, add_worker, ptxn_test_scaled(500000));
 
 	uint64_t end = __atomic_load_n(&slot, __ATOMIC_SEQ_CST);
 	uint64_t want = (uint64_t)(r.w[0].done + r.w[1].done) * ADD_K;
@@ -388,10 +371,5 @@ static Suite *smoke_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(smoke_suite());
-
-	srunner_run_all(sr, CK_ENV);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return ptxn_test_run(smoke_suite());
 }

@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../ptxn_test.h"
+
 #define BITES_ROUNDS 20000
 #define BITES_VA 0x40000000u
 
@@ -129,8 +131,6 @@ int main(int argc, char **argv)
 	const char *name = argc == 2 ? argv[1] : "";
 	Suite *s = suite_create("sanitize_bites");
 	TCase *tc = tcase_create("bites");
-	SRunner *sr;
-	int failed;
 
 	if (strcmp(name, "race") == 0)
 		tcase_add_test(tc, race);
@@ -145,9 +145,5 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ptxn_test_run(s);
 }
