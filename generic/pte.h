@@ -294,19 +294,6 @@ PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_fold_hw(ptxn_pteval_t next, ptxn_pteval_
 #endif
 
 /*
- * The usual quiescent entry (young and hardware-dirty, live), one mask test: a fast path
- * may try it before the whole rule. A format without a cheaper test says "valid and young
- * and dirty" by the generic masks.
- */
-#ifndef PTXN_ARCH_PTE_QUIESCENT_USUAL_MASK
-#define PTXN_ARCH_PTE_QUIESCENT_USUAL_MASK                                                   \
-	(PTXN_ARCH_PTE_HW_VALID | PTXN_ARCH_PTE_YOUNG | PTXN_ARCH_PTE_HW_DIRTY |              \
-	 PTXN_ARCH_PTE_RDONLY | PTXN_ARCH_PTE_WRITE)
-#define PTXN_ARCH_PTE_QUIESCENT_USUAL                                                        \
-	(PTXN_ARCH_PTE_HW_VALID | PTXN_ARCH_PTE_YOUNG | PTXN_ARCH_PTE_HW_DIRTY | PTXN_ARCH_PTE_WRITE)
-#endif
-
-/*
  * What the MMU may still set in v, against what the caller will have: true when every
  * Accessed/Dirty update the hardware can still make to v is setting young while young_ok,
  * or recording dirty while dirty_ok. Young can be set in any entry the MMU may still use,

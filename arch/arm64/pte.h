@@ -204,9 +204,6 @@ PTXN_INLINE bool ptxn_arch_start_needs_break(unsigned mm_flags, uint64_t old)
  * the update is checked against the descriptor in memory, D8.4.6).
  */
 #define PTXN_HAVE_ARCH_PTE_HW_FINAL
-#define PTXN_ARCH_PTE_QUIESCENT_USUAL_MASK                                                   \
-	(PTXN_ARM64_VALID | PTXN_ARM64_AF | PTXN_ARM64_DBM | PTXN_ARM64_RDONLY)
-#define PTXN_ARCH_PTE_QUIESCENT_USUAL (PTXN_ARM64_VALID | PTXN_ARM64_AF | PTXN_ARM64_DBM)
 PTXN_INLINE bool ptxn_arch_pte_hw_final(unsigned mm_flags, uint64_t v, bool young_ok,
 					bool dirty_ok)
 {

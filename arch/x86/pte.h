@@ -238,11 +238,9 @@ PTXN_INLINE uint64_t ptxn_arch_pte_modify(uint64_t v, uint64_t prot_bits)
  * in a present entry with A=0, and D in a present entry with D=0 - also a read-only one,
  * through a stale writable TLB entry, unless the mm promises read-only is final; then
  * only where R/W is set (bit 1, shifted onto D, bit 6). may_set is loop-invariant but for
- * that shift: a batch classifies an entry in a handful of instructions.
+ * that shift: a batch tests an entry in a handful of instructions.
  */
 #define PTXN_HAVE_ARCH_PTE_HW_FINAL
-#define PTXN_ARCH_PTE_QUIESCENT_USUAL_MASK (PTXN_X86_PRESENT | PTXN_X86_ACCESSED | PTXN_X86_DIRTY)
-#define PTXN_ARCH_PTE_QUIESCENT_USUAL (PTXN_X86_PRESENT | PTXN_X86_ACCESSED | PTXN_X86_DIRTY)
 PTXN_INLINE bool ptxn_arch_pte_hw_final(unsigned mm_flags, uint64_t v, bool young_ok,
 					bool dirty_ok)
 {
