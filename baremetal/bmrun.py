@@ -104,10 +104,11 @@ def write_junit(path, name, cases, extra_failure):
     ET.ElementTree(root).write(path, encoding="unicode")
 
 
-def write_case_log(name, cases, problem):
+def write_case_log(name, cases, problem, path=None):
     """./matrix report's case log (tests/case_log.h's record format), when it asks for one:
-    PTXN_CASE_LOG names the file; test is "baremetal", message the first failure."""
-    path = os.environ.get("PTXN_CASE_LOG")
+    `path`, else PTXN_CASE_LOG names the file; test is "baremetal", message the first
+    failure."""
+    path = path or os.environ.get("PTXN_CASE_LOG")
     if not path:
         return
     recs = [dict(c, test="baremetal", message=c.get("first_failure") or None,
@@ -120,10 +121,11 @@ def write_case_log(name, cases, problem):
             f.write(json.dumps(r, sort_keys=True) + "\n")
 
 
-def run_target(name, out=None, scale=1.0, seed=1):
+def run_target(name, out=None, scale=1.0, seed=1, case_log=None):
     """Build and run one guest. Returns a dict (also written to out/summary.json):
     status ok|FAIL|build failed, cases, passed, failed, skipped, failures[(name, text)],
-    seconds, qemu (the command)."""
+    seconds, qemu (the command). case_log: the report's case log to append to (default:
+    $PTXN_CASE_LOG, if set)."""
     out = os.path.abspath(out or os.path.join(ROOT, "build", name))
     os.makedirs(out, exist_ok=True)
     log = os.path.join(out, "build.log")
@@ -180,7 +182,7 @@ def run_target(name, out=None, scale=1.0, seed=1):
     if summary["failed"]:
         summary["status"] = "FAIL"
     write_junit(os.path.join(out, "junit.xml"), name, cases, problem)
-    write_case_log(name, cases, problem)
+    write_case_log(name, cases, problem, case_log)
     summary["seconds"] = time.monotonic() - t0
     return _finish(out, summary)
 

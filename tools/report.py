@@ -48,8 +48,8 @@ from report_render import (
     h, html_matrix, dumps, write_json, write_text, write_target, write_matrix)
 from report_run import (
     git_state, ptxn_version, host_cpu, host_info, now_iso, introspect, machine_file_text,
-    emulator, configure_facts, target_meta, TIMES_FILE, last_times, save_time, eta_text,
-    LoadSampler, Progress, ninja_sections, read_from,
+    emulator, configure_facts, target_meta, TIMES_FILE, last_times, save_time, eta_seconds,
+    eta_text, LoadSampler, Board, Progress, start_order, ninja_sections, read_from,
     run_meson_target, collect, run_one, run_other_target, run_report, rerender)
 
 # Everything the modules define (so `from report import *` and linters see it all).
@@ -66,7 +66,7 @@ __all__ = [
     "md_matrix", "CSS", "h", "html_matrix", "dumps", "write_json", "write_text",
     "write_target", "write_matrix", "git_state", "ptxn_version", "host_cpu", "host_info",
     "now_iso", "introspect", "machine_file_text", "emulator", "configure_facts", "target_meta",
-    "TIMES_FILE", "last_times", "save_time", "eta_text", "LoadSampler", "Progress", "ninja_sections", "read_from", "run_meson_target", "collect", "run_one",
+    "TIMES_FILE", "last_times", "save_time", "eta_seconds", "eta_text", "LoadSampler", "Board", "Progress", "start_order", "ninja_sections", "read_from", "run_meson_target", "collect", "run_one",
     "run_other_target", "run_report", "rerender",
 ]
 

@@ -282,8 +282,9 @@ def matrix_report(targets, info):
          "schema_version": SCHEMA_VERSION}
     m.update({k: info[k] for k in ("generated", "ptxn_version", "git", "host", "command",
                                    "quick")})
-    if "wall_seconds" in info:
-        m["wall_seconds"] = info["wall_seconds"]
+    for k in ("wall_seconds", "targets_at_once"):
+        if k in info:
+            m[k] = info[k]
     m["status"] = "pass" if targets and all(t["status"] == "pass" for t in targets) else "fail"
     m["totals"] = totals(all_cases)
     m["targets"] = targets

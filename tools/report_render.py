@@ -27,12 +27,14 @@ def strategy_cell(t, name):
 
 
 def run_time_text(m):
-    """'Wall time 18:40 (targets one after another), load average 1.98 mean (0.12 at the
-    start, 2.01 at the end).' from matrix.json; older reports lack both."""
+    """'Wall time 18:40 (2 targets at once), load average 1.98 mean (0.12 at the start, 2.01
+    at the end).' from matrix.json; older reports lack both."""
     if "wall_seconds" not in m:
         return "Wall time not recorded."
     la = m["host"].get("load_average")
-    return "Wall time %s%s." % (duration(m["wall_seconds"]), (
+    at_once = m.get("targets_at_once")
+    return "Wall time %s%s%s." % (duration(m["wall_seconds"]), (
+        " (%d targets at once)" % at_once if at_once and at_once > 1 else ""), (
         ", load average %.2f mean (%.2f at the start, %.2f at the end)" % (
             la["mean_1min"], la["start"][0], la["end"][0])) if la else "")
 

@@ -5,6 +5,7 @@ target's build and tests; run_report() is what `./matrix report` calls.
 Part of the conformance report (tools/report.py, which re-exports every name).
 """
 
+import concurrent.futures
 import datetime
 import json
 import os
@@ -183,14 +184,27 @@ def save_time(build, quick, name, seconds):
     os.replace(path + ".tmp", path)
 
 
-def eta_text(expected, elapsed, after):
-    """'~m:ss left' from this target's expected time (None: unknown), the time it has run
-    and the expected times of the targets after it (None where unknown)."""
-    known = [x for x in after if x is not None]
-    if expected is None and not known:
+def eta_seconds(running, pending, workers):
+    """Seconds until the last target is done, from this machine's last times: running is
+    [(expected, elapsed)] of the targets under way, pending the expected times of those
+    not started, in the order they will start; `workers` targets run at once, the next one
+    starting as soon as one finishes. Unknown times (None) count as 0; returns
+    (seconds, how many were unknown)."""
+    free = sorted(max(0.0, (e or 0.0) - el) for e, el in running)
+    free = (free + [0.0] * workers)[:workers] if workers > len(free) else free
+    unknown = sum(e is None for e, _ in running) + sum(e is None for e in pending)
+    for e in pending:
+        free.sort()
+        free[0] += e or 0.0
+    return (max(free) if free else 0.0), unknown
+
+
+def eta_text(running, pending, workers=1):
+    """', ~m:ss left' (see eta_seconds), with how many targets were never timed here; ''
+    when nothing is known."""
+    if all(e is None for e, _ in running) and all(e is None for e in pending):
         return ""
-    left = max(0.0, (expected or 0.0) - elapsed) + sum(known)
-    unknown = (expected is None) + (len(after) - len(known))
+    left, unknown = eta_seconds(running, pending, workers)
     return ", ~%s left%s" % (duration(left), " (+%d target%s never timed here)" % (
         unknown, "" if unknown == 1 else "s") if unknown else "")
 
@@ -224,64 +238,108 @@ class LoadSampler:
         return {"start": self.start, "end": end, "mean_1min": round(mean, 2)}
 
 
-class Progress:
-    """'[k/n] target: step  m:ss elapsed, ~m:ss left' — rewritten in place every second on
-    a terminal; on a pipe one line per step, and one a minute while a step runs. The time
-    left comes from this machine's last run of the same size (last_times), if any."""
+class Board:
+    """The progress of the targets under way ('[k/n] target: step m:ss', several at once
+    with --targets-at-once) and the time left for the whole run. On a terminal one line
+    rewritten in place every second; on a pipe one line per step and one a minute while a
+    step runs. `expected` maps a target to this machine's last time (last_times)."""
 
-    def __init__(self, k, n, name, stream=None, expected=None, after=()):
-        self.k, self.n, self.name = k, n, name
-        self.expected, self.after = expected, list(after)
+    def __init__(self, n, workers, expected, pending, stream=None):
+        self.n, self.workers, self.expected = n, workers, expected
+        self.pending = list(pending)  # names not started yet, in start order
+        self.active = []
+        self.lock = threading.RLock()
         self.stream = stream or sys.stdout
         self.tty = self.stream.isatty()
-        self.t0 = time.monotonic()
-        self.step = "starting"
         self.stop = threading.Event()
-        self.last_beat = self.t0
-        self.held = False
+        self.last_beat = time.monotonic()
         self.thread = threading.Thread(target=self._tick, daemon=True)
         self.thread.start()
 
-    def line(self):
-        elapsed = time.monotonic() - self.t0
-        return "[%d/%d] %s: %s  %s elapsed%s" % (self.k, self.n, self.name, self.step,
-                                                 duration(elapsed),
-                                                 eta_text(self.expected, elapsed, self.after))
+    def start(self, k, name):
+        with self.lock:
+            if name in self.pending:
+                self.pending.remove(name)
+            p = Progress(self, k, name)
+            self.active.append(p)
+            return p
 
-    def hold(self):
-        """A runner that prints its own lines comes next: clear ours and stop redrawing
-        it in place until the next step."""
-        self.held = True
-        if self.tty:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
+    def eta(self):
+        now = time.monotonic()
+        return eta_text([(self.expected.get(p.name), now - p.t0) for p in self.active],
+                        [self.expected.get(name) for name in self.pending], self.workers)
+
+    def line(self):
+        now = time.monotonic()
+        parts = ["[%d/%d] %s: %s  %s" % (p.k, self.n, p.name, p.step, duration(now - p.t0))
+                 for p in self.active]
+        return " | ".join(parts) + self.eta().replace(",", "", 1)
+
+    def _write(self, text, clear=True):
+        self.stream.write(("\r\033[K" if self.tty and clear else "") + text)
+        self.stream.flush()
 
     def _tick(self):
         while not self.stop.wait(1.0):
-            if self.held:
-                continue
+            with self.lock:
+                if any(p.held for p in self.active) or not self.active:
+                    continue
+                if self.tty:
+                    self._write(self.line())
+                elif time.monotonic() - self.last_beat >= 60:
+                    self.last_beat = time.monotonic()
+                    self._write(self.line() + "\n")
+
+    def step(self, p):
+        with self.lock:
             if self.tty:
-                self.stream.write("\r\033[K" + self.line())
-                self.stream.flush()
-            elif time.monotonic() - self.last_beat >= 60:
-                self.last_beat = time.monotonic()
-                self.stream.write(self.line() + "\n")
-                self.stream.flush()
+                if not any(q.held for q in self.active):
+                    self._write(self.line())
+            else:
+                self._write("[%d/%d] %s: %s  %s elapsed%s\n" % (
+                    p.k, self.n, p.name, p.step, duration(time.monotonic() - p.t0),
+                    self.eta()))
+
+    def hold(self, p):
+        with self.lock:
+            p.held = True
+            if self.tty:
+                self._write("")
+
+    def done(self, p, text):
+        with self.lock:
+            if p in self.active:
+                self.active.remove(p)
+            self._write(text + "\n")
+            if self.tty and self.active and not any(q.held for q in self.active):
+                self._write(self.line(), clear=False)
+
+    def close(self):
+        self.stop.set()
+        self.thread.join()
+
+
+class Progress:
+    """One target's place on the Board: its current step, since when."""
+
+    def __init__(self, board, k, name):
+        self.board, self.k, self.name = board, k, name
+        self.t0 = time.monotonic()
+        self.step = "starting"
+        self.held = False
 
     def set(self, step):
         self.step = step
         self.held = False
-        if self.tty:
-            self.stream.write("\r\033[K" + self.line())
-        else:
-            self.stream.write(self.line() + "\n")
-        self.stream.flush()
+        self.board.step(self)
+
+    def hold(self):
+        """A runner that prints its own lines comes next: clear the line and stop redrawing
+        it in place until the next step."""
+        self.board.hold(self)
 
     def done(self, text):
-        self.stop.set()
-        self.thread.join()
-        self.stream.write(("\r\033[K" if self.tty else "") + text + "\n")
-        self.stream.flush()
+        self.board.done(self, text)
 
 
 # ----------------------------------------------------------------------------- running
@@ -412,10 +470,11 @@ def collect(bdir, logbase, caselog, run):
     return cases, warnings + w
 
 
-def run_one(mx, t, args, scale, k, n, expected=None, after=()):
+def run_one(mx, t, args, scale, board, k):
+    n = board.n
     bdir = os.path.join(mx.BUILD, t.name)
     caselog = os.path.join(bdir, "case-log.jsonl")
-    progress = Progress(k, n, t.name, expected=expected, after=after)
+    progress = board.start(k, t.name)
     t0 = time.monotonic()
     try:
         if t.kind in ("native", "cross"):
@@ -439,23 +498,15 @@ def run_one(mx, t, args, scale, k, n, expected=None, after=()):
 
 
 def run_other_target(mx, t, args, scale, progress, caselog):
-    """A kind of target this file does not know (added by another issue): run it the way
-    ./matrix test does, with PTXN_CASE_LOG set, then read whatever Meson logs it left."""
+    """A target that is not a Meson build (the qemu-system rows): run it the way ./matrix
+    test does, giving it the case log to write, then read whatever logs it left."""
     progress.set("run (./matrix test's way)")
     progress.hold()
     bdir = os.path.join(mx.BUILD, t.name)
     os.makedirs(bdir, exist_ok=True)
     with open(caselog, "w"):
         pass
-    old = os.environ.get("PTXN_CASE_LOG")
-    os.environ["PTXN_CASE_LOG"] = caselog
-    try:
-        r = mx.run_target(t, args, scale)
-    finally:
-        if old is None:
-            os.environ.pop("PTXN_CASE_LOG", None)
-        else:
-            os.environ["PTXN_CASE_LOG"] = old
+    r = mx.run_target(t, args, scale, case_log=caselog)
     run = {"build_failures": [], "target_failure": None, "tested": True}
     if r.status in ("setup failed", "build failed"):
         _, out = r.failures[0] if r.failures else (r.status, "")
@@ -463,6 +514,14 @@ def run_other_target(mx, t, args, scale, progress, caselog):
                                  out or None)
         run["tested"] = False
     return run
+
+
+def start_order(targets, times):
+    """The order to start targets in when several run at once: the longest first (by this
+    machine's last times), so that no long target is left running alone at the end; those
+    never timed here first of all, in their listed order (their length is unknown)."""
+    return sorted(targets, key=lambda t: (times.get(t.name) is not None,
+                                          -(times.get(t.name) or 0.0)))
 
 
 def run_report(mx, args, argv):
@@ -479,35 +538,52 @@ def run_report(mx, args, argv):
     t0 = time.monotonic()
     load = LoadSampler()
     times = last_times(mx.BUILD, args.quick)
-    reports = []
-    for k, t in enumerate(targets, 1):
+    # Targets are independent (each its own build directory and logs): several run at once
+    # so that one target's serial tail (its last long test, a link) leaves no core idle.
+    workers = max(1, min(len(targets), getattr(args, "targets_at_once", 0)
+                         or (2 if (os.cpu_count() or 1) >= 2 else 1)))
+    order = start_order(targets, times) if workers > 1 else list(targets)
+    board = Board(len(targets), workers, times, [t.name for t in order])
+
+    def one(k, t):
         # as ./matrix test sizes them; its qemu-system rows (kind "system") do not take
         # QEMU_SCALE
         scale = args.scale * (mx.QEMU_SCALE if t.under_qemu and t.kind in ("native", "cross")
                               else 1.0)
         if args.quick:
             scale *= mx.QUICK_SCALE
-        rep = run_one(mx, t, args, scale, k, len(targets), times.get(t.name),
-                      [times.get(u.name) for u in targets[k:]])
-        save_time(mx.BUILD, args.quick, t.name, rep["seconds"])
-        if t.kind in ("native", "cross"):
-            mx.publish_junit(t, os.path.join(mx.BUILD, t.name, "meson-logs",
-                                             "testlog-%s.junit.xml" % t.name), outdir)
-        info["generated"] = now_iso()
-        write_target(outdir, rep, info)
-        reports.append(rep)
+        return run_one(mx, t, args, scale, board, k)
+
+    done = {}
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(one, k, t): t for k, t in enumerate(order, 1)}
+            for f in concurrent.futures.as_completed(futures):
+                t = futures[f]
+                rep = f.result()
+                save_time(mx.BUILD, args.quick, t.name, rep["seconds"])
+                if t.kind in ("native", "cross"):
+                    mx.publish_junit(t, os.path.join(mx.BUILD, t.name, "meson-logs",
+                                                     "testlog-%s.junit.xml" % t.name), outdir)
+                info["generated"] = now_iso()
+                write_target(outdir, rep, info)
+                done[t.name] = rep
+    finally:
+        board.close()
+    reports = [done[t.name] for t in targets]  # the matrix lists them as selected
     info["generated"] = now_iso()
     info["host"]["load_average"] = load.result()
     info["wall_seconds"] = round(time.monotonic() - t0, 1)
+    info["targets_at_once"] = workers
     m = matrix_report(reports, info)
     write_matrix(outdir, m)
     tt = m["totals"]
     rel = os.path.relpath(outdir, os.getcwd())
     mx.say("\n" + terminal_matrix(m))
-    mx.say("\n%d target%s in %s (load average %.2f mean); reports: %s/matrix.html, "
-           "matrix.md, matrix.json and <target>.json/.md" % (
+    mx.say("\n%d target%s in %s, %d at once (load average %.2f mean); reports: "
+           "%s/matrix.html, matrix.md, matrix.json and <target>.json/.md" % (
                len(reports), "" if len(reports) == 1 else "s", duration(time.monotonic() - t0),
-               info["host"]["load_average"]["mean_1min"], rel))
+               workers, info["host"]["load_average"]["mean_1min"], rel))
     mx.say("%d passed, %d failed" % (tt["passed"], tt["failed"]))
     return 0 if m["status"] == "pass" else 1
 

@@ -499,12 +499,28 @@ class Timing(unittest.TestCase):
             report.save_time(build, True, "a", 6.0)
             self.assertEqual(report.last_times(build, False), {"a": 60.0, "b": 120.0})
             self.assertEqual(report.last_times(build, True), {"a": 6.0})
-        # 20 s into a (60 s last time), b (120 s) still to come: 160 s left
-        self.assertEqual(report.eta_text(60.0, 20.0, [120.0]), ", ~2:40 left")
+        # one at a time: 20 s into a (60 s last time), b (120 s) still to come: 160 s left
+        self.assertEqual(report.eta_text([(60.0, 20.0)], [120.0]), ", ~2:40 left")
         # overdue: this target's share is 0, never negative
-        self.assertEqual(report.eta_text(60.0, 90.0, [120.0]), ", ~2:00 left")
-        self.assertIn("+1 target never timed here", report.eta_text(60.0, 0.0, [None]))
-        self.assertEqual(report.eta_text(None, 5.0, [None, None]), "")  # nothing known
+        self.assertEqual(report.eta_text([(60.0, 90.0)], [120.0]), ", ~2:00 left")
+        self.assertIn("+1 target never timed here", report.eta_text([(60.0, 0.0)], [None]))
+        self.assertEqual(report.eta_text([(None, 5.0)], [None, None]), "")  # nothing known
+        # two at once: a has 40 s left, b 100 s; c (30 s) starts when a is done: 100 s
+        self.assertEqual(report.eta_seconds([(60.0, 20.0), (120.0, 20.0)], [30.0], 2),
+                         (100.0, 0))
+        # ... and d (90 s) after c, on the worker a freed: 40 + 30 + 90 = 160 s
+        self.assertEqual(report.eta_seconds([(60.0, 20.0), (120.0, 20.0)], [30.0, 90.0], 2),
+                         (160.0, 0))
+        # nothing started yet, two workers, in start order: 50 on one, 40 then 30 on the other
+        self.assertEqual(report.eta_seconds([], [50.0, 40.0, 30.0], 2), (70.0, 0))
+
+    def test_longest_first_unknown_before_all(self):
+        class T:
+            def __init__(self, name):
+                self.name = name
+        ts = [T("a"), T("b"), T("c"), T("d")]
+        order = report.start_order(ts, {"a": 10.0, "b": 300.0, "d": 60.0})
+        self.assertEqual([t.name for t in order], ["c", "b", "d", "a"])
 
     def test_wall_time_and_load_in_the_matrix(self):
         m = {"host": {"load_average": {"start": [0.1, 0.2, 0.3], "end": [2.0, 1.5, 1.0],
