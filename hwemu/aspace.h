@@ -3,7 +3,7 @@
  * ptxn/hwemu/aspace.h - the address-space builder: a root table in phys.h's memory,
  * mappings of 4 KiB or 2 MiB pages made of real entries of the translation unit's format,
  * a software walk (no A/D) to find a leaf, and freeing the tables. The walker the agents
- * run is hwemu/mmu.h with arch/<format>/mmu.h.
+ * run is hwemu/mmu.h with hwemu/<format>/mmu.h.
  *
  * Part of <ptxn/hwemu.h>, which includes the parts in this order: types.h, phys.h,
  * aspace.h, machine.h, tlb.h, ledger.h, agent.h, check.h (hwemu/hwemu.h).

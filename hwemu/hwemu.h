@@ -7,7 +7,7 @@
  *
  * Users include <ptxn/hwemu.h>. The translation unit's entry format (PTXN_FORMAT_*) selects
  * the MMU model; it runs on any host. The walkers themselves are freestanding
- * (hwemu/mmu.h, arch/<format>/mmu.h); the parts below are hosted: libc and pthreads.
+ * (hwemu/mmu.h, hwemu/<format>/mmu.h); the parts below are hosted: libc and pthreads.
  * docs/hwemu.md documents the rules, the API and the checker.
  *
  * This file only includes the parts, in dependency order; each refuses to be included on
