@@ -221,7 +221,10 @@ PTXN_HWEMU_FUNC void *ptxn_hwemu_agent_main(void *arg)
 	return NULL;
 }
 
-/* Start the agent's thread: max_accesses of its pattern (0: until ptxn_hwemu_agent_stop). */
+/*
+ * Start the agent's thread: max_accesses of its pattern (0: until ptxn_hwemu_agent_stop,
+ * which is machine.h's because destroying the machine stops its agents).
+ */
 PTXN_HWEMU_FUNC bool ptxn_hwemu_agent_start(struct ptxn_hwemu_agent *a, uint64_t max_accesses)
 {
 	a->max_accesses = max_accesses;
@@ -230,23 +233,6 @@ PTXN_HWEMU_FUNC bool ptxn_hwemu_agent_start(struct ptxn_hwemu_agent *a, uint64_t
 		return false;
 	a->running = 1;
 	return true;
-}
-
-PTXN_HWEMU_FUNC void ptxn_hwemu_agent_stop(struct ptxn_hwemu_agent *a)
-{
-	if (!a->running)
-		return;
-	__atomic_store_n(&a->stop, 1, __ATOMIC_RELEASE);
-	pthread_join(a->thread, NULL);
-	a->running = 0;
-}
-
-PTXN_HWEMU_FUNC void ptxn_hwemu_stop_all(struct ptxn_hwemu *hw)
-{
-	unsigned i;
-
-	for (i = 0; i < hw->nagents; i++)
-		ptxn_hwemu_agent_stop(hw->agents[i]);
 }
 
 /* Sum of every agent's counters. */
