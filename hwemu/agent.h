@@ -4,15 +4,21 @@
  * handling (software A/D resolution, retries on a broken entry, the caller's handler),
  * and the threads that run patterns. A single attempt through the TLB is tlb.h's.
  *
- * Part of <ptxn/hwemu.h>, which includes the parts in this order: types.h, phys.h,
- * aspace.h, machine.h, tlb.h, ledger.h, agent.h, check.h (hwemu/hwemu.h).
+ * Part of <ptxn/hwemu.h>; includes the parts it uses (docs/hwemu.md has the tree).
  */
 #ifndef PTXN_HWEMU_AGENT_H
 #define PTXN_HWEMU_AGENT_H
 
-#ifndef PTXN_HWEMU_INTERNAL
-#error "Do not include ptxn/hwemu/agent.h directly; include <ptxn/hwemu.h>"
-#endif
+#include "mmu.h"     /* access kinds, faults, struct ptxn_mmu_update */
+#include "types.h"   /* counters, sizes */
+#include "machine.h" /* the agent structure, its TLB root reload */
+#include "tlb.h"     /* one access attempt */
+#include "ledger.h"  /* the walker's hooks, ledgering a software-resolved update */
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
 
 PTXN_EXTERN_C_BEGIN
 

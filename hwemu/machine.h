@@ -6,15 +6,19 @@
  * threads, destroy. What an agent does is in tlb.h (one access attempt) and agent.h
  * (fault handling, patterns, starting its thread).
  *
- * Part of <ptxn/hwemu.h>, which includes the parts in this order: types.h, phys.h,
- * aspace.h, machine.h, tlb.h, ledger.h, agent.h, check.h (hwemu/hwemu.h).
+ * Part of <ptxn/hwemu.h>; includes the parts it uses (docs/hwemu.md has the tree).
  */
 #ifndef PTXN_HWEMU_MACHINE_H
 #define PTXN_HWEMU_MACHINE_H
 
-#ifndef PTXN_HWEMU_INTERNAL
-#error "Do not include ptxn/hwemu/machine.h directly; include <ptxn/hwemu.h>"
-#endif
+#include "mmu.h"     /* struct ptxn_mmu, struct ptxn_mmu_walk, the PAE PDPTE load */
+#include "types.h"   /* counters, ledger/log/write records, sizes */
+#include "phys.h"    /* the machine's memory and its per-slot counters */
+#include "aspace.h"  /* the machine's address space */
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 
 PTXN_EXTERN_C_BEGIN
 
