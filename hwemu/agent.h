@@ -14,6 +14,7 @@
 #include "machine.h" /* the agent structure, its TLB root reload */
 #include "tlb.h"     /* one access attempt */
 #include "ledger.h"  /* the walker's hooks, ledgering a software-resolved update */
+#include "random.h"  /* the patterns' pseudo-random step */
 
 #include <pthread.h>
 #include <sched.h>
@@ -23,15 +24,6 @@
 PTXN_EXTERN_C_BEGIN
 
 /* ---- agents ----------------------------------------------------------------------------------- */
-
-PTXN_HWEMU_FUNC uint64_t ptxn_hwemu_rand(uint64_t *state)
-{
-	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15)); /* splitmix64 */
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
 
 /* A new agent (not running). cfg may be NULL. */
 PTXN_HWEMU_FUNC struct ptxn_hwemu_agent *ptxn_hwemu_agent_create(struct ptxn_hwemu *hw,

@@ -14,6 +14,7 @@
  * so they form a tree (leaves first):
  *   mmu.h      the freestanding walker interface and the format's walker
  *   types.h    sizes, logical A/D bits, counters, ledger/log/write records, the verdict
+ *   random.h   splitmix64, the agents' (and bench/'s) pseudo-random step
  *   phys.h     simulated physical memory (backed table pages, unbacked data frames)
  *   aspace.h   the address-space builder: map, look up, free page tables
  *   machine.h  the machine and agent structures, tickets, create/map/stop/destroy
