@@ -51,7 +51,7 @@ static unsigned build_state(unsigned n, double q, uint64_t seed)
 	for (i = 0; i < nb; i++)
 		idx[i] = i;
 	for (i = nb - 1; i > 0; i--) { /* Fisher-Yates over runs */
-		unsigned j = (unsigned)(rng_next(&seed) % (i + 1)), t = idx[i];
+		unsigned j = (unsigned)(ptxn_hwemu_rand(&seed) % (i + 1)), t = idx[i];
 
 		idx[i] = idx[j];
 		idx[j] = t;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * bench/util.h - the plumbing of bench/compare.c: the markers an outside instruction
- * counter looks for, a clock, a random generator, a median and option parsing. Included
- * by compare.c only.
+ * counter looks for, a clock, a median and option parsing (the random generator is
+ * hwemu's ptxn_hwemu_rand). Included by compare.c only.
  */
 #ifndef BENCH_UTIL_H
 #define BENCH_UTIL_H
@@ -84,15 +84,6 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t rng_next(uint64_t *x)
-{
-	uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
 }
 
 /* ---- statistics --------------------------------------------------------------------- */

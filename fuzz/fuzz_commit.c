@@ -2,7 +2,7 @@
 /*
  * fuzz/fuzz_commit.c - libFuzzer harness over the transaction's commit merge rule: a real
  * ptxn_modify_prot_start()/ptxn_modify_prot_commit() on a slot of a small page table, with
- * the format's own MMU walker (hwemu/mmu.h, arch/<format>/mmu.h) making Accessed/Dirty
+ * the format's own MMU walker (hwemu/mmu.h, hwemu/<format>/mmu.h) making Accessed/Dirty
  * updates before start, between start and commit, and inside the TLB-flush hook the
  * transaction calls (fuzz_sim.h: the hardware side and its rules). Single-threaded: the
  * interleaving is the input's, so every failure replays exactly. Compiled once per

@@ -5,9 +5,9 @@
  * the library's results are compared against.
  *
  * The reference model is written here from the architecture rules (docs/api.md,
- * docs/strategies.md, the comments of arch/<arch>/pte.h and mmu.h), with raw bit masks
- * only, never by calling the ptxn_arch_* function it checks: a check that asks the
- * library what the answer should be cannot fail.
+ * docs/strategies.md, the comments of arch/<arch>/pte.h and hwemu/<arch>/mmu.h), with raw
+ * bit masks only, never by calling the ptxn_arch_* function it checks: a check that asks
+ * the library what the answer should be cannot fail.
  *
  * Build modes (one source, compiled once per entry format):
  *  - libFuzzer (clang -fsanitize=fuzzer): a broken invariant prints what broke and aborts;

@@ -9,7 +9,7 @@
  * The hardware side is the walker itself, so its rules are the MMU's: updates only on
  * hardware-valid entries, dirty only for a permitted write (x86 R/W, ARM64 DBM with
  * TCR.HD, radix W), plus the stale-TLB dirty write where the architecture allows it (x86
- * before CET, radix; arch/<format>/mmu.h ptxn_mmu_tlb_dirty) and a software fault handler
+ * before CET, radix; hwemu/<format>/mmu.h ptxn_mmu_tlb_dirty) and a software fault handler
  * (ptxn_ptep_mark_accessed) where the MMU leaves A/D to software.
  */
 #ifndef PTXN_FUZZ_SIM_H

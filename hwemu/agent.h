@@ -4,28 +4,26 @@
  * handling (software A/D resolution, retries on a broken entry, the caller's handler),
  * and the threads that run patterns. A single attempt through the TLB is tlb.h's.
  *
- * Part of <ptxn/hwemu.h>, which includes the parts in this order: types.h, phys.h,
- * aspace.h, machine.h, tlb.h, ledger.h, agent.h, check.h (hwemu/hwemu.h).
+ * Part of <ptxn/hwemu.h>; includes the parts it uses (docs/hwemu.md has the tree).
  */
 #ifndef PTXN_HWEMU_AGENT_H
 #define PTXN_HWEMU_AGENT_H
 
-#ifndef PTXN_HWEMU_INTERNAL
-#error "Do not include ptxn/hwemu/agent.h directly; include <ptxn/hwemu.h>"
-#endif
+#include "mmu.h"     /* access kinds, faults, struct ptxn_mmu_update */
+#include "types.h"   /* counters, sizes */
+#include "machine.h" /* the agent structure, its TLB root reload */
+#include "tlb.h"     /* one access attempt */
+#include "ledger.h"  /* the walker's hooks, ledgering a software-resolved update */
+#include "random.h"  /* the patterns' pseudo-random step */
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
 
 PTXN_EXTERN_C_BEGIN
 
 /* ---- agents ----------------------------------------------------------------------------------- */
-
-PTXN_HWEMU_FUNC uint64_t ptxn_hwemu_rand(uint64_t *state)
-{
-	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15)); /* splitmix64 */
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
 
 /* A new agent (not running). cfg may be NULL. */
 PTXN_HWEMU_FUNC struct ptxn_hwemu_agent *ptxn_hwemu_agent_create(struct ptxn_hwemu *hw,
@@ -221,7 +219,10 @@ PTXN_HWEMU_FUNC void *ptxn_hwemu_agent_main(void *arg)
 	return NULL;
 }
 
-/* Start the agent's thread: max_accesses of its pattern (0: until ptxn_hwemu_agent_stop). */
+/*
+ * Start the agent's thread: max_accesses of its pattern (0: until ptxn_hwemu_agent_stop,
+ * which is machine.h's because destroying the machine stops its agents).
+ */
 PTXN_HWEMU_FUNC bool ptxn_hwemu_agent_start(struct ptxn_hwemu_agent *a, uint64_t max_accesses)
 {
 	a->max_accesses = max_accesses;
@@ -230,23 +231,6 @@ PTXN_HWEMU_FUNC bool ptxn_hwemu_agent_start(struct ptxn_hwemu_agent *a, uint64_t
 		return false;
 	a->running = 1;
 	return true;
-}
-
-PTXN_HWEMU_FUNC void ptxn_hwemu_agent_stop(struct ptxn_hwemu_agent *a)
-{
-	if (!a->running)
-		return;
-	__atomic_store_n(&a->stop, 1, __ATOMIC_RELEASE);
-	pthread_join(a->thread, NULL);
-	a->running = 0;
-}
-
-PTXN_HWEMU_FUNC void ptxn_hwemu_stop_all(struct ptxn_hwemu *hw)
-{
-	unsigned i;
-
-	for (i = 0; i < hw->nagents; i++)
-		ptxn_hwemu_agent_stop(hw->agents[i]);
 }
 
 /* Sum of every agent's counters. */

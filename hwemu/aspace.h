@@ -3,17 +3,18 @@
  * ptxn/hwemu/aspace.h - the address-space builder: a root table in phys.h's memory,
  * mappings of 4 KiB or 2 MiB pages made of real entries of the translation unit's format,
  * a software walk (no A/D) to find a leaf, and freeing the tables. The walker the agents
- * run is hwemu/mmu.h with arch/<format>/mmu.h.
+ * run is hwemu/mmu.h with hwemu/<format>/mmu.h.
  *
- * Part of <ptxn/hwemu.h>, which includes the parts in this order: types.h, phys.h,
- * aspace.h, machine.h, tlb.h, ledger.h, agent.h, check.h (hwemu/hwemu.h).
+ * Part of <ptxn/hwemu.h>; includes the parts it uses (docs/hwemu.md has the tree).
  */
 #ifndef PTXN_HWEMU_ASPACE_H
 #define PTXN_HWEMU_ASPACE_H
 
-#ifndef PTXN_HWEMU_INTERNAL
-#error "Do not include ptxn/hwemu/aspace.h directly; include <ptxn/hwemu.h>"
-#endif
+#include "mmu.h"     /* struct ptxn_mmu and the format's walker helpers */
+#include "types.h"   /* sizes */
+#include "phys.h"    /* the memory the tables live in */
+
+#include <string.h>
 
 PTXN_EXTERN_C_BEGIN
 

@@ -5,15 +5,19 @@
  * (conservation, timestamp, permission and CET rules; docs/hwemu.md, "The checker"),
  * and print the verdict. The logs it reads are ledger.h's, the verdict types types.h's.
  *
- * Part of <ptxn/hwemu.h>, which includes the parts in this order: types.h, phys.h,
- * aspace.h, machine.h, tlb.h, ledger.h, agent.h, check.h (hwemu/hwemu.h).
+ * Part of <ptxn/hwemu.h>; includes the parts it uses (docs/hwemu.md has the tree).
  */
 #ifndef PTXN_HWEMU_CHECK_H
 #define PTXN_HWEMU_CHECK_H
 
-#ifndef PTXN_HWEMU_INTERNAL
-#error "Do not include ptxn/hwemu/check.h directly; include <ptxn/hwemu.h>"
-#endif
+#include "mmu.h"     /* entry loads, update kinds, the x86 CET rule */
+#include "types.h"   /* the records and the verdict */
+#include "machine.h" /* the machine's logs and snapshots */
+#include "ledger.h"  /* logical A/D bits of an entry */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 PTXN_EXTERN_C_BEGIN
 

@@ -5,15 +5,20 @@
  * side's log of transactions with their tickets (ptxn_hwemu_txn_start/_commit/_end).
  * The records themselves are defined in types.h; check.h reads them.
  *
- * Part of <ptxn/hwemu.h>, which includes the parts in this order: types.h, phys.h,
- * aspace.h, machine.h, tlb.h, ledger.h, agent.h, check.h (hwemu/hwemu.h).
+ * Part of <ptxn/hwemu.h>; includes the parts it uses (docs/hwemu.md has the tree).
  */
 #ifndef PTXN_HWEMU_LEDGER_H
 #define PTXN_HWEMU_LEDGER_H
 
-#ifndef PTXN_HWEMU_INTERNAL
-#error "Do not include ptxn/hwemu/ledger.h directly; include <ptxn/hwemu.h>"
-#endif
+#include "mmu.h"     /* struct ptxn_mmu_update: what the walker reports */
+#include "types.h"   /* the ledger and log records */
+#include "phys.h"    /* per-slot counters */
+#include "machine.h" /* the agent's ledger, the machine's log, tickets */
+#include "tlb.h"     /* the flush ptxn_hwemu_txn_end makes */
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 
 PTXN_EXTERN_C_BEGIN
 

@@ -2,18 +2,23 @@
 /*
  * ptxn/hwemu/machine.h - the machine and its agents as data (access patterns, agent
  * configuration, TLB entries, struct ptxn_hwemu_agent, struct ptxn_hwemu), the global
- * ticket counter, and the machine's life: create, map, slot accessors, destroy. What an
- * agent does is in tlb.h (one access attempt) and agent.h (fault handling, threads).
+ * ticket counter, and the machine's life: create, map, slot accessors, stopping the agents'
+ * threads, destroy. What an agent does is in tlb.h (one access attempt) and agent.h
+ * (fault handling, patterns, starting its thread).
  *
- * Part of <ptxn/hwemu.h>, which includes the parts in this order: types.h, phys.h,
- * aspace.h, machine.h, tlb.h, ledger.h, agent.h, check.h (hwemu/hwemu.h).
+ * Part of <ptxn/hwemu.h>; includes the parts it uses (docs/hwemu.md has the tree).
  */
 #ifndef PTXN_HWEMU_MACHINE_H
 #define PTXN_HWEMU_MACHINE_H
 
-#ifndef PTXN_HWEMU_INTERNAL
-#error "Do not include ptxn/hwemu/machine.h directly; include <ptxn/hwemu.h>"
-#endif
+#include "mmu.h"     /* struct ptxn_mmu, struct ptxn_mmu_walk, the PAE PDPTE load */
+#include "types.h"   /* counters, ledger/log/write records, sizes */
+#include "phys.h"    /* the machine's memory and its per-slot counters */
+#include "aspace.h"  /* the machine's address space */
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 
 PTXN_EXTERN_C_BEGIN
 
@@ -218,9 +223,29 @@ PTXN_HWEMU_FUNC uint64_t ptxn_hwemu_map(struct ptxn_hwemu *hw, uint64_t va, uint
 	return pa;
 }
 
-/* Stops and frees the agents too: agent.h defines the function that stops them. */
-PTXN_HWEMU_FUNC void ptxn_hwemu_stop_all(struct ptxn_hwemu *hw);
+/*
+ * Stop an agent's thread (started by agent.h's ptxn_hwemu_agent_start). Here, not in
+ * agent.h, because destroy needs it and it touches only the agent's own fields: so the
+ * machine does not depend on the agents' code, which depends on the machine.
+ */
+PTXN_HWEMU_FUNC void ptxn_hwemu_agent_stop(struct ptxn_hwemu_agent *a)
+{
+	if (!a->running)
+		return;
+	__atomic_store_n(&a->stop, 1, __ATOMIC_RELEASE);
+	pthread_join(a->thread, NULL);
+	a->running = 0;
+}
 
+PTXN_HWEMU_FUNC void ptxn_hwemu_stop_all(struct ptxn_hwemu *hw)
+{
+	unsigned i;
+
+	for (i = 0; i < hw->nagents; i++)
+		ptxn_hwemu_agent_stop(hw->agents[i]);
+}
+
+/* Stops and frees the agents too. */
 PTXN_HWEMU_FUNC void ptxn_hwemu_destroy(struct ptxn_hwemu *hw)
 {
 	unsigned i;

@@ -3,7 +3,7 @@
  * ptxn/hwemu/mmu.h - the freestanding part of the hardware A/D emulation: one page-table
  * walker per entry format that sets Accessed/Dirty exactly as that MMU does.
  *
- * This header and arch/<format>/mmu.h use only ptxn's own headers: no libc, no threads, no
+ * This header and hwemu/<format>/mmu.h use only ptxn's own headers: no libc, no threads, no
  * allocation. Table memory is reached through a phys-to-pointer callback or a linear
  * window, so the same walker runs in a hosted emulator (hwemu/hwemu.h) and inside a
  * freestanding guest (issue #11 compares it with QEMU's walker entry by entry).
@@ -211,11 +211,11 @@ PTXN_EXTERN_C_END
 
 #define PTXN_MMU_INTERNAL 1
 #if defined(PTXN_FORMAT_X86)
-#include "../arch/x86/mmu.h"
+#include "x86/mmu.h"
 #elif defined(PTXN_FORMAT_ARM64)
-#include "../arch/arm64/mmu.h"
+#include "arm64/mmu.h"
 #elif defined(PTXN_FORMAT_POWERPC)
-#include "../arch/powerpc/mmu.h"
+#include "powerpc/mmu.h"
 #endif
 #undef PTXN_MMU_INTERNAL
 

@@ -4,15 +4,16 @@
  * per-slot counter block and the checker's snapshot for each), and data frames that have
  * numbers but no memory. The page tables built in it are aspace.h's.
  *
- * Part of <ptxn/hwemu.h>, which includes the parts in this order: types.h, phys.h,
- * aspace.h, machine.h, tlb.h, ledger.h, agent.h, check.h (hwemu/hwemu.h).
+ * Part of <ptxn/hwemu.h>; includes the parts it uses (docs/hwemu.md has the tree).
  */
 #ifndef PTXN_HWEMU_PHYS_H
 #define PTXN_HWEMU_PHYS_H
 
-#ifndef PTXN_HWEMU_INTERNAL
-#error "Do not include ptxn/hwemu/phys.h directly; include <ptxn/hwemu.h>"
-#endif
+#include "types.h"   /* sizes, struct ptxn_hwemu_slot_stats */
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 
 PTXN_EXTERN_C_BEGIN
 

@@ -5,15 +5,19 @@
  * and the TLB shootdown that is the ptxn_mm_t flush hook. Retrying after a fault is
  * agent.h's; the A/D updates a walk makes reach the ledger through ledger.h's hooks.
  *
- * Part of <ptxn/hwemu.h>, which includes the parts in this order: types.h, phys.h,
- * aspace.h, machine.h, tlb.h, ledger.h, agent.h, check.h (hwemu/hwemu.h).
+ * Part of <ptxn/hwemu.h>; includes the parts it uses (docs/hwemu.md has the tree).
  */
 #ifndef PTXN_HWEMU_TLB_H
 #define PTXN_HWEMU_TLB_H
 
-#ifndef PTXN_HWEMU_INTERNAL
-#error "Do not include ptxn/hwemu/tlb.h directly; include <ptxn/hwemu.h>"
-#endif
+#include "mmu.h"     /* the walk on a miss, the cached dirty update */
+#include "types.h"   /* struct ptxn_hwemu_write, struct ptxn_hwemu_slot_stats */
+#include "phys.h"    /* per-slot counters */
+#include "machine.h" /* the agent and its TLB, tickets */
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdlib.h>
 
 PTXN_EXTERN_C_BEGIN
 

@@ -4,15 +4,15 @@
  * the logical A/D bits, per-slot and per-agent counters, the records of the ledger, the
  * software log and the write log, and the checker's verdict (filled in by check.h).
  *
- * Part of <ptxn/hwemu.h>, which includes the parts in this order: types.h, phys.h,
- * aspace.h, machine.h, tlb.h, ledger.h, agent.h, check.h (hwemu/hwemu.h).
+ * Part of <ptxn/hwemu.h>; includes the parts it uses (docs/hwemu.md has the tree).
  */
 #ifndef PTXN_HWEMU_TYPES_H
 #define PTXN_HWEMU_TYPES_H
 
-#ifndef PTXN_HWEMU_INTERNAL
-#error "Do not include ptxn/hwemu/types.h directly; include <ptxn/hwemu.h>"
-#endif
+#include "mmu.h"     /* enum ptxn_mmu_fault (fault counters), ptxn_pteval_t */
+
+/* Every hosted hwemu function: inline where used, no warning where not. */
+#define PTXN_HWEMU_FUNC static inline __attribute__((unused))
 
 PTXN_EXTERN_C_BEGIN
 

@@ -5,7 +5,7 @@
  *
  * The real transaction code (core/transaction.h) is compiled against the slot primitives
  * below instead of the arch's: before every single slot access the simulated MMU - the
- * format's own walker, arch/<format>/mmu.h - may make one A/D update on one of the
+ * format's own walker, hwemu/<format>/mmu.h - may make one A/D update on one of the
  * transaction's entries, or not. A run is one sequence of such choices; runs are explored
  * depth-first by re-execution from a fresh page table (stateless model checking): after
  * each run the last choice that still has an untried option is advanced, until none has.

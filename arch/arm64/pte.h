@@ -10,7 +10,7 @@
  *   hardware dirty = DBM=1, AP[2]=0,
  *   read-only      = DBM=0, AP[2]=1, and its dirtiness, if any, in a software bit (55),
  * and making a page read-only moves hardware dirtiness into bit 55 so it is never lost.
- * The hardware side (HA/HD, faults) is in arch/arm64/mmu.h.
+ * The hardware side (HA/HD, faults) is in hwemu/arm64/mmu.h.
  */
 #ifndef PTXN_ARCH_ARM64_PTE_H
 #define PTXN_ARCH_ARM64_PTE_H

@@ -8,7 +8,7 @@
  *  - the dirty rule under CET (a read-only entry keeps its dirtiness in SavedDirty),
  *  - the L1TF rule (a PROT_NONE entry stores its PFN inverted),
  *  - the Knights Landing rule (A/D may appear in an empty entry).
- * The hardware side of A/D (who sets what, when) is in arch/x86/mmu.h.
+ * The hardware side of A/D (who sets what, when) is in hwemu/x86/mmu.h.
  */
 #ifndef PTXN_ARCH_X86_PTE_H
 #define PTXN_ARCH_X86_PTE_H

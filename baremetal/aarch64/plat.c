@@ -210,7 +210,7 @@ ptxn_pte_t plat_base_pte(int page)
 }
 
 /*
- * The model (arch/arm64/mmu.h) walks 48-bit VAs from level 0; this guest's MMU starts at
+ * The model (hwemu/arm64/mmu.h) walks 48-bit VAs from level 0; this guest's MMU starts at
  * level 1 (T0SZ=25). A level-0 table whose entry 0 points to our level-1 table gives the
  * model the same walk below level 0 (table descriptors carry no AF: nothing to differ).
  */

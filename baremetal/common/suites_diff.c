@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * baremetal/common/suites_diff.c - the single-CPU differential suite: QEMU's page-table
- * walker against ptxn's own hardware model (hwemu/mmu.h with arch/<arch>/mmu.h).
+ * walker against ptxn's own hardware model (hwemu/mmu.h with hwemu/<arch>/mmu.h).
  *
  * For a seeded sequence of reads, writes and instruction fetches on a few test-window
  * pages whose entries are set to random ptxn-built states (protections from ptxn_prot(),

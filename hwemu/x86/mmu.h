@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ptxn/arch/x86/mmu.h - the x86 page walker with the processor's Accessed/Dirty rules:
+ * ptxn/hwemu/x86/mmu.h - the x86 page walker with the processor's Accessed/Dirty rules:
  * 4-level IA-32e paging and 32-bit PAE paging, 4 KiB pages and PS large pages.
  *
  * Freestanding (ptxn headers only); reached through hwemu/mmu.h. Every rule names its
@@ -38,11 +38,11 @@
  *    no longer present. Modelled as an atomic OR of A|D into whatever the slot holds,
  *    reported as an erratum update (not an access).
  */
-#ifndef PTXN_ARCH_X86_MMU_H
-#define PTXN_ARCH_X86_MMU_H
+#ifndef PTXN_HWEMU_X86_MMU_H
+#define PTXN_HWEMU_X86_MMU_H
 
 #ifndef PTXN_MMU_INTERNAL
-#error "Do not include ptxn/arch/x86/mmu.h directly; include <ptxn/hwemu.h> or hwemu/mmu.h"
+#error "Do not include ptxn/hwemu/x86/mmu.h directly; include <ptxn/hwemu.h> or hwemu/mmu.h"
 #endif
 
 PTXN_EXTERN_C_BEGIN
@@ -294,4 +294,4 @@ PTXN_MMU_FUNC bool ptxn_mmu_x86_shadow_stack_like(ptxn_pteval_t v)
 
 PTXN_EXTERN_C_END
 
-#endif /* PTXN_ARCH_X86_MMU_H */
+#endif /* PTXN_HWEMU_X86_MMU_H */

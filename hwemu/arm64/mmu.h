@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ptxn/arch/arm64/mmu.h - the AArch64 stage-1 walker (EL1&0 regime, TTBR0_EL1, 4 KiB
+ * ptxn/hwemu/arm64/mmu.h - the AArch64 stage-1 walker (EL1&0 regime, TTBR0_EL1, 4 KiB
  * granule, 48-bit VA, 4 levels) with FEAT_HAFDBS: hardware Access flag and dirty state.
  *
  * Freestanding (ptxn headers only); reached through hwemu/mmu.h. Sources are the Arm ARM
@@ -34,11 +34,11 @@
  *    needs the dirty update, which is done on the descriptor in memory: modelled as a
  *    re-walk (the dirty update "is made only if DBM is 1 in the descriptor as read").
  */
-#ifndef PTXN_ARCH_ARM64_MMU_H
-#define PTXN_ARCH_ARM64_MMU_H
+#ifndef PTXN_HWEMU_ARM64_MMU_H
+#define PTXN_HWEMU_ARM64_MMU_H
 
 #ifndef PTXN_MMU_INTERNAL
-#error "Do not include ptxn/arch/arm64/mmu.h directly; include <ptxn/hwemu.h> or hwemu/mmu.h"
+#error "Do not include ptxn/hwemu/arm64/mmu.h directly; include <ptxn/hwemu.h> or hwemu/mmu.h"
 #endif
 
 PTXN_EXTERN_C_BEGIN
@@ -276,4 +276,4 @@ PTXN_MMU_FUNC int ptxn_mmu_tlb_dirty(const struct ptxn_mmu *mmu, ptxn_pte_t *lea
 
 PTXN_EXTERN_C_END
 
-#endif /* PTXN_ARCH_ARM64_MMU_H */
+#endif /* PTXN_HWEMU_ARM64_MMU_H */

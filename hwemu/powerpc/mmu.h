@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ptxn/arch/powerpc/mmu.h - the Power ISA 3.0+ radix walker (process-scoped translation,
+ * ptxn/hwemu/powerpc/mmu.h - the Power ISA 3.0+ radix walker (process-scoped translation,
  * quadrant 0, 52-bit effective addresses, 4 KiB base pages) with Reference/Change
  * recording, on big-endian entries whatever the host.
  *
@@ -27,11 +27,11 @@
  *    assumes - C is set with a compare-and-swap that re-checks only V (interrupt mode:
  *    the interrupt instead).
  */
-#ifndef PTXN_ARCH_POWERPC_MMU_H
-#define PTXN_ARCH_POWERPC_MMU_H
+#ifndef PTXN_HWEMU_POWERPC_MMU_H
+#define PTXN_HWEMU_POWERPC_MMU_H
 
 #ifndef PTXN_MMU_INTERNAL
-#error "Do not include ptxn/arch/powerpc/mmu.h directly; include <ptxn/hwemu.h> or hwemu/mmu.h"
+#error "Do not include ptxn/hwemu/powerpc/mmu.h directly; include <ptxn/hwemu.h> or hwemu/mmu.h"
 #endif
 
 PTXN_EXTERN_C_BEGIN
@@ -241,4 +241,4 @@ PTXN_MMU_FUNC void ptxn_mmu_ppc_late_rc(const struct ptxn_mmu *mmu, ptxn_pte_t *
 
 PTXN_EXTERN_C_END
 
-#endif /* PTXN_ARCH_POWERPC_MMU_H */
+#endif /* PTXN_HWEMU_POWERPC_MMU_H */
