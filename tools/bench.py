@@ -15,27 +15,11 @@ inside one run of one binary:
                          executed guest instruction is one log line; the lines between the
                          bench_mark_begin and bench_mark_end markers are counted. No
                          times (emulated time says nothing about the real CPU).
-
-options:
-  -t, --target NAME    a ./matrix target (default: x86_64-gcc, the host's GCC)
-  --quick              CI size: fewer samples, fewer sizes counted, paravirt to 4,096
-  --sizes N,N          entries per mprotect (default 512,16384,262144)
-  --shares Q,Q         quiescent shares (default 0,0.5,1)
-  --contenders C,C     only these (bench/compare --list); broken-skip is a hidden,
-                       deliberately wrong one that must make the run fail
-  --scenarios S,S      no-hw, hot-2cpu (default both)
-  --runs R             quiescent entries in random runs of R (default 1: each on its own)
-  --batch NR           entries per _ptes call (a folio; default 16, at most 512)
-  --samples K          samples per cell (default: by size)
-  --count-sizes N,N    sizes counted (default: all natively; up to 16,384 with --quick
-                       or under qemu, 512 with both)
-  --no-count           no instruction counts; --no-paravirt: no xen-pv rows
-  --no-plot            no gnuplot PNG
-  --out FILE           default reports/bench.json (reports/bench-<target>.json with -t)
-  --build-dir DIR      default build/bench/<target>
-Exit status: 0, or 1 when a contender left a wrong entry or a step failed. The issue's
-performance targets are printed, met or missed, and never change the exit status.
 """
+
+EPILOG = """\
+Exit status: 0, or 1 when a contender left a wrong entry or a step failed. The issue's
+performance targets are printed, met or missed, and never change the exit status."""
 
 import argparse
 import json
@@ -479,32 +463,50 @@ def plot(rows, png):
 # ------------------------------------------------------------------------ main
 
 
-def parse(argv):
-    p = argparse.ArgumentParser(prog="./matrix bench", add_help=False)
-    p.add_argument("-h", "--help", action="store_true")
-    p.add_argument("-t", "--target", default="x86_64-gcc")
-    p.add_argument("--quick", action="store_true")
-    p.add_argument("--sizes", default="512,16384,262144")
-    p.add_argument("--count-sizes")
-    p.add_argument("--shares", default="0,0.5,1")
-    p.add_argument("--contenders")
-    p.add_argument("--scenarios")
-    p.add_argument("--runs", type=int, default=0)
-    p.add_argument("--batch", type=int, default=0)
-    p.add_argument("--samples", type=int, default=0)
-    p.add_argument("--no-count", action="store_true")
-    p.add_argument("--no-paravirt", action="store_true")
-    p.add_argument("--no-plot", action="store_true")
-    p.add_argument("--out")
-    p.add_argument("--build-dir")
-    return p.parse_args(argv)
+def configure(p):
+    """Describe `./matrix bench` on the ArgumentParser p: ./matrix's bench subcommand, or
+    this file's own parser (main())."""
+    p.description, p.epilog = __doc__, EPILOG
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.add_argument("-t", "--target", default="x86_64-gcc", metavar="NAME",
+                   help="a ./matrix target (default: %(default)s, the host's GCC)")
+    p.add_argument("--quick", action="store_true",
+                   help="CI size: fewer samples, fewer sizes counted, paravirt to 4,096")
+    p.add_argument("--sizes", default="512,16384,262144", metavar="N,N",
+                   help="entries per mprotect (default %(default)s)")
+    p.add_argument("--count-sizes", metavar="N,N",
+                   help="sizes counted (default: all natively; up to 16,384 with --quick or "
+                   "under qemu, 512 with both)")
+    p.add_argument("--shares", default="0,0.5,1", metavar="Q,Q",
+                   help="quiescent shares (default %(default)s)")
+    p.add_argument("--contenders", metavar="C,C",
+                   help="only these (bench/compare --list); broken-skip is a hidden, "
+                   "deliberately wrong one that must make the run fail")
+    p.add_argument("--scenarios", metavar="S,S", help="no-hw, hot-2cpu (default both)")
+    p.add_argument("--runs", type=int, default=0, metavar="R",
+                   help="quiescent entries in random runs of R (default 1: each on its own)")
+    p.add_argument("--batch", type=int, default=0, metavar="NR",
+                   help="entries per _ptes call (a folio; default 16, at most 512)")
+    p.add_argument("--samples", type=int, default=0, metavar="K",
+                   help="samples per cell (default: by size)")
+    p.add_argument("--no-count", action="store_true", help="no instruction counts")
+    p.add_argument("--no-paravirt", action="store_true", help="no xen-pv rows")
+    p.add_argument("--no-plot", action="store_true", help="no gnuplot PNG")
+    p.add_argument("--out", metavar="FILE",
+                   help="default reports/bench.json (reports/bench-<target>.json with -t)")
+    p.add_argument("--build-dir", metavar="DIR", help="default build/bench/<target>")
+    return p
 
 
-def run(argv, matrix=None):
-    a = parse(argv)
-    if a.help:
-        print(__doc__.strip())
-        return 0
+def main(argv):
+    """Without ./matrix: its options, no target table (machine files read directly)."""
+    a = configure(argparse.ArgumentParser(prog="./matrix bench")).parse_args(argv)
+    return run(a, argv)
+
+
+def run(a, argv, matrix=None):
+    """`./matrix bench`: a is the parsed options (configure()), argv the command line
+    after `bench` (recorded in the report), matrix the ./matrix module (its targets)."""
     target = matrix.BY_NAME.get(a.target) if matrix else None
     if matrix and target is None:
         say("unknown target %s (./matrix list)" % a.target)
@@ -581,4 +583,4 @@ def cpu_model():
 
 
 if __name__ == "__main__":
-    sys.exit(run(sys.argv[1:]))
+    sys.exit(main(sys.argv[1:]))

@@ -8,9 +8,6 @@ PTXN_FUZZ_BROKEN_MERGE build of each harness must crash from an empty corpus wit
 fuzz/corpus/<harness>/. Any crash, timeout, leak or out-of-memory fails the run and prints
 the reproducer libFuzzer saved and the command that replays it. The last line is a
 summary (harnesses, executions, seconds) for docs/reliability.md.
-
-usage: ./matrix fuzz [--seconds N] [--quick] [--seed S] [--rss-limit-mb M] [-j N]
-                     [--harness NAME] [--format NAME] [--no-bite] [--out DIR]
 """
 
 import argparse
@@ -105,39 +102,55 @@ def failure_excerpt(log, n=12):
     return "\n".join("    " + l for l in (keep or lines[-n:])[:n])
 
 
-def parse(argv):
-    p = argparse.ArgumentParser(prog="./matrix fuzz", description=__doc__.splitlines()[0])
-    p.add_argument("--seconds", type=int, default=None,
+def positive(text):
+    n = int(text)
+    if n <= 0:
+        raise argparse.ArgumentTypeError("must be positive, not %s" % text)
+    return n
+
+
+def configure(p):
+    """Describe `./matrix fuzz` on the ArgumentParser p: ./matrix's fuzz subcommand, or
+    this file's own parser (main())."""
+    p.description = __doc__
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.add_argument("--seconds", type=positive, default=None, metavar="N",
                    help="per harness (default %d, %d with --quick)" % (DEFAULT_SECONDS,
                                                                        QUICK_SECONDS))
     p.add_argument("--quick", action="store_true", help="the CI run: %d s per harness" %
                    QUICK_SECONDS)
-    p.add_argument("--seed", type=int, default=None,
+    p.add_argument("--seed", type=int, default=None, metavar="S",
                    help="libFuzzer -seed (default: from the clock; printed, so a run repeats)")
-    p.add_argument("--rss-limit-mb", type=int, default=2048)
-    p.add_argument("-j", "--jobs", type=int, default=1,
+    p.add_argument("--rss-limit-mb", type=int, default=2048, metavar="M",
+                   help="libFuzzer -rss_limit_mb (default %(default)s)")
+    p.add_argument("-j", "--jobs", type=positive, default=1, metavar="N",
                    help="harnesses run at once (default 1; the machine is shared)")
-    p.add_argument("--harness", action="append", choices=HARNESSES)
-    p.add_argument("--format", action="append", choices=sorted(FORMATS))
-    p.add_argument("--bite-seconds", type=int, default=30,
+    p.add_argument("--harness", action="append", choices=HARNESSES,
+                   help="only this harness (repeatable; default all: %s)" % ", ".join(HARNESSES))
+    p.add_argument("--format", action="append", choices=sorted(FORMATS),
+                   help="only this entry format (repeatable; default all: %s)"
+                   % ", ".join(sorted(FORMATS)))
+    p.add_argument("--bite-seconds", type=int, default=30, metavar="N",
                    help="how long a broken build may take to be caught (default 30)")
     p.add_argument("--no-bite", action="store_true",
                    help="skip the broken-variant check")
-    p.add_argument("--out", default=OUT,
+    p.add_argument("--out", default=OUT, metavar="DIR",
                    help="build and work directory (default build/fuzz; one per concurrent run)")
-    a = p.parse_args(argv)
-    if a.seconds is None:
-        a.seconds = QUICK_SECONDS if a.quick else DEFAULT_SECONDS
-    if a.seconds <= 0 or a.jobs <= 0:
-        p.error("--seconds and --jobs must be positive")
-    if a.seed is None:
-        a.seed = int(time.time()) % 1000000007 or 1
-    return a
+    return p
 
 
 def main(argv):
+    """Without ./matrix (which installs what is missing first)."""
+    return run(configure(argparse.ArgumentParser(prog="./matrix fuzz")).parse_args(argv))
+
+
+def run(a):
+    """`./matrix fuzz`: a is the parsed options (configure())."""
     global OUT
-    a = parse(argv)
+    if a.seconds is None:
+        a.seconds = QUICK_SECONDS if a.quick else DEFAULT_SECONDS
+    if a.seed is None:
+        a.seed = int(time.time()) % 1000000007 or 1
     OUT = os.path.abspath(a.out)
     cc = clang()
     if not cc:

@@ -20,7 +20,7 @@ the ones before it):
   report_common.py   paths, constants, log patterns, ReportError, text helpers
   report_logs.py     reading the case log, console lines, Meson's JSON and JUnit logs, TAP
   report_cases.py    building cases; totals, strategies, columns, target and matrix reports
-  report_schema.py   validation against docs/report.schema.json
+  report_schema.py   validation against docs/report.schema.json (python3-jsonschema)
   report_render.py   terminal, Markdown and HTML rendering; writing the files
   report_run.py      facts about the run, progress, running targets, run_report(), rerender()
 This module re-exports every name they define, so `import report` (./matrix,
@@ -42,7 +42,7 @@ from report_cases import (
     new_case, apply_record, build_cases, totals, strategy_key, strategies, failing_cases,
     target_report, matrix_report, column_of, strategy_columns, column_stats)
 from report_schema import (
-    _type_ok, validate, load_schema, check)
+    validate, load_schema, check)
 from report_render import (
     strategy_cell, lost_text, any_traps, run_time_text, terminal_matrix, md_escape, md_target, md_matrix, CSS,
     h, html_matrix, dumps, write_json, write_text, write_target, write_matrix)
@@ -61,7 +61,7 @@ __all__ = [
     "parse_console", "read_meson_json_log", "read_junit", "tap_descriptions", "tap_context",
     "split_subtest", "new_case", "apply_record", "build_cases", "totals", "strategy_key",
     "strategies", "failing_cases", "target_report", "matrix_report", "column_of",
-    "strategy_columns", "column_stats", "_type_ok", "validate", "load_schema", "check",
+    "strategy_columns", "column_stats", "validate", "load_schema", "check",
     "strategy_cell", "lost_text", "any_traps", "run_time_text", "terminal_matrix", "md_escape", "md_target",
     "md_matrix", "CSS", "h", "html_matrix", "dumps", "write_json", "write_text",
     "write_target", "write_matrix", "git_state", "ptxn_version", "host_cpu", "host_info",

@@ -30,8 +30,10 @@ import json
 import os
 import random
 import subprocess
-import sys
 import time
+
+import sanitize
+from report_common import human
 
 SOAK_SCALE = 0.1
 RACE_PREFIXES = ("hwemu_race_", "paravirt_race_", "slot_contention")
@@ -43,14 +45,9 @@ def pick_target(mx, names):
         raise SystemExit("matrix soak: one target at a time (-t NAME)")
     name = wanted[0] if wanted else "x86_64-gcc"
     known = dict(mx.BY_NAME)
-    try:
-        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-        import sanitize
-        known.update({t.name: t for t in sanitize.targets(mx)})
-        if name.startswith("x86_64-") and name in {t.name for t in sanitize.targets(mx)}:
-            sanitize.prepare_env()
-    except ImportError:
-        pass
+    known.update({t.name: t for t in sanitize.targets(mx)})
+    if name.startswith("x86_64-") and name in {t.name for t in sanitize.targets(mx)}:
+        sanitize.prepare_env()
     if name not in known:
         raise SystemExit("matrix soak: unknown target %r; known: %s" % (name, ", ".join(known)))
     t = known[name]
@@ -100,13 +97,6 @@ def read_cases(path):
     except OSError:
         pass
     return out
-
-
-def human(n):
-    for unit, div in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if n >= div:
-            return "%.2f%s" % (n / div, unit)
-    return str(int(n))
 
 
 def run_round(bdir, tests, seed, scale, k):

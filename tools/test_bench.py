@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
-"""Tests of the benchmark driver (tools/bench.py, bench/compare.c), printed as TAP.
+"""Tests of the benchmark driver (tools/bench.py, bench/compare.c).
 
 Run by `meson test` on the host GCC build (tools/meson.build); by hand:
-`python3 tools/test_bench.py` (TAP) or `... --verbose` (unittest).
+`python3 -m unittest tools/test_bench.py -v`.
 
 End to end, at a tiny size: the report's rows have exactly the documented fields, every
 contender and the xen-pv rows are there, each ratio is the quotient of two rows of the
@@ -23,9 +23,8 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path.insert(0, HERE)
+sys.path.insert(0, HERE)  # tools/ is not a package (yet): `python3 -m unittest tools/...`
 import bench  # noqa: E402
-from test_report import tap_main  # noqa: E402
 
 TINY = ["--sizes", "512", "--shares", "0,1", "--samples", "3", "--quick", "--no-plot"]
 
@@ -215,9 +214,5 @@ class Parsing(unittest.TestCase):
             bench.marks_to_counts(marks, {0: 40})
 
 
-def main():
-    return tap_main(__name__)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    unittest.main(verbosity=2)

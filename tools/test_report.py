@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
-"""Tests of the conformance report generator (tools/report.py), printed as TAP.
+"""Tests of the conformance report generator (tools/report.py).
 
 Run by `meson test` on the host GCC build (tools/meson.build), so `./matrix test` and CI
-run them; by hand: `python3 tools/test_report.py` (TAP) or `... --verbose` (unittest).
+run them; by hand: `python3 -m unittest tools/test_report.py -v`.
 
 Most tests feed the generator hand-made Meson logs and case logs. The last one is end to
 end: it copies the source tree, makes one test source fail to compile and one target fail
@@ -18,12 +18,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import traceback
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path.insert(0, HERE)
+sys.path.insert(0, HERE)  # tools/ is not a package (yet): `python3 -m unittest tools/...`
 import report  # noqa: E402
 
 # Meson 1.0.1's JUnit for one Check (TAP) test, one TAP test that crashed after its first
@@ -614,57 +613,5 @@ class BrokenBuild(unittest.TestCase):
             shutil.rmtree(work, ignore_errors=True)
 
 
-# ---------------------------------------------------------------------- TAP runner
-
-
-class TapResult(unittest.TestResult):
-    def __init__(self):
-        super().__init__()
-        self.n = 0
-
-    def _line(self, ok, test, extra=""):
-        self.n += 1
-        name = test.id().split(".", 1)[-1]
-        print("%s %d - %s%s" % ("ok" if ok else "not ok", self.n, name, extra), flush=True)
-
-    def addSuccess(self, test):
-        super().addSuccess(test)
-        self._line(True, test)
-
-    def _bad(self, test, err):
-        text = "".join(traceback.format_exception(*err))
-        for line in text.rstrip().splitlines()[-25:]:
-            print("# " + line)
-        last = text.rstrip().splitlines()[-1]
-        self._line(False, test, ": " + last[:200].replace("#", "(hash)"))
-
-    def addFailure(self, test, err):
-        super().addFailure(test, err)
-        self._bad(test, err)
-
-    def addError(self, test, err):
-        super().addError(test, err)
-        self._bad(test, err)
-
-    def addSkip(self, test, reason):
-        super().addSkip(test, reason)
-        self._line(True, test, " # SKIP " + reason)
-
-
-def tap_main(module_name):
-    """Run a module's unittest cases as TAP for meson (-v: unittest's own output)."""
-    if "--verbose" in sys.argv or "-v" in sys.argv:
-        return unittest.main(module=module_name, argv=[sys.argv[0], "-v"])
-    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[module_name])
-    result = TapResult()
-    suite.run(result)
-    print("1..%d" % result.n, flush=True)
-    return 0 if result.wasSuccessful() else 1
-
-
-def main():
-    return tap_main(__name__)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    unittest.main(verbosity=2)
