@@ -14,11 +14,13 @@
 #include <check.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- loop sizes ------------------------------------------------------------------------- */
 /* PTXN_TEST_SCALE: a positive float, default 1.0 when unset or invalid (tests/meson.build). */
@@ -125,6 +127,69 @@ static inline uint64_t ptxn_test_seed_mixed(uint64_t fixed)
 	state = strtoull(s, NULL, 0) + fixed * UINT64_C(0x9e3779b97f4a7c15) -
 		UINT64_C(0x9e3779b97f4a7c15); /* ptxn_test_rand adds it back */
 	return ptxn_test_rand(&state);
+}
+
+/* ---- two threads that really overlap (the slot contention tests) ------------------------ */
+/*
+ * Each thread does at least min_iters operations and keeps going until the other has done
+ * as many: neither can finish before the other has run, so the two really overlap (and
+ * every interleaving is seen by at least one of them). Then both go on until they have
+ * seen want_interleaved interleavings between them, or the deadline passes: a scheduler
+ * that runs the threads one after the other would hide lost updates.
+ */
+struct ptxn_test_pair {
+	pthread_barrier_t start;   /* both threads wait here before their first operation */
+	long min_iters;
+	long want_interleaved;
+	struct timespec deadline;
+	long done[2];              /* iterations each thread has done, read by the other */
+	long interleaved_pub[2];   /* interleavings each has seen, published for the other */
+};
+
+/* Thread `id` (0 or 1) is about to do its operation number i, having seen `interleaved`
+ * interleavings so far: go on? */
+static inline bool ptxn_test_pair_keep_going(struct ptxn_test_pair *p, int id, long i,
+					     long interleaved)
+{
+	struct timespec now;
+
+	__atomic_store_n(&p->done[id], i, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->interleaved_pub[id], interleaved, __ATOMIC_RELAXED);
+	if (i < p->min_iters || __atomic_load_n(&p->done[!id], __ATOMIC_RELAXED) < p->min_iters)
+		return true;
+	if (interleaved + __atomic_load_n(&p->interleaved_pub[!id], __ATOMIC_RELAXED) >=
+	    p->want_interleaved)
+		return false;
+	if (i % 1024 != 0)
+		return true;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec < p->deadline.tv_sec ||
+	       (now.tv_sec == p->deadline.tv_sec && now.tv_nsec < p->deadline.tv_nsec);
+}
+
+/* Runs fn(arg[0]) and fn(arg[1]) on two threads (each starts with
+ * pthread_barrier_wait(&p->start)) for at least min_iters operations each, then checks
+ * that both did. `seconds`: the deadline, below Check's timeout. */
+static inline void ptxn_test_pair_run(struct ptxn_test_pair *p, void *(*fn)(void *),
+				      void *const arg[2], long min_iters, long want_interleaved,
+				      int seconds)
+{
+	pthread_t tid[2];
+	int i;
+
+	memset(p, 0, sizeof(*p));
+	p->min_iters = min_iters;
+	p->want_interleaved = want_interleaved;
+	clock_gettime(CLOCK_MONOTONIC, &p->deadline);
+	p->deadline.tv_sec += seconds;
+	ck_assert_int_eq(pthread_barrier_init(&p->start, NULL, 2), 0);
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_create(&tid[i], NULL, fn, arg[i]), 0);
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_join(tid[i], NULL), 0);
+	pthread_barrier_destroy(&p->start);
+	ck_assert_int_ge(p->done[0], min_iters);
+	ck_assert_int_ge(p->done[1], min_iters);
 }
 
 /* ---- the runner --------------------------------------------------------------------------- */

@@ -49,12 +49,9 @@ static uint64_t with_counter(uint64_t v, uint32_t c)
 struct run;
 
 struct worker {
-	pthread_t tid;
 	struct run *run;
 	int id;
-	long done;            /* iterations, read by the other thread */
 	long interleaved;     /* times the slot had changed since our own last write */
-	long interleaved_pub;
 	long bad;             /* our bits seen not as we left them: a lost update */
 	long spurious;        /* a strong cmpxchg failed although the value matched */
 	long increments;
@@ -63,32 +60,13 @@ struct worker {
 };
 
 struct run {
-	pthread_barrier_t start;
-	long min_iters;
-	long want_interleaved;
-	struct timespec deadline;
+	struct ptxn_test_pair pair; /* tests/ptxn_test.h: the two threads really overlap */
 	struct worker w[2];
 };
 
-/* As in test_smoke_slot.c: both threads run at least min_iters while the other one runs,
- * then continue until they have seen enough interleavings or the deadline passes. */
 static bool keep_going(struct worker *w, long i)
 {
-	const struct worker *other = &w->run->w[!w->id];
-	struct timespec now;
-
-	__atomic_store_n(&w->done, i, __ATOMIC_RELAXED);
-	__atomic_store_n(&w->interleaved_pub, w->interleaved, __ATOMIC_RELAXED);
-	if (i < w->run->min_iters || __atomic_load_n(&other->done, __ATOMIC_RELAXED) < w->run->min_iters)
-		return true;
-	if (w->interleaved + __atomic_load_n(&other->interleaved_pub, __ATOMIC_RELAXED) >=
-	    w->run->want_interleaved)
-		return false;
-	if (i % 1024 != 0)
-		return true;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec < w->run->deadline.tv_sec ||
-	       (now.tv_sec == w->run->deadline.tv_sec && now.tv_nsec < w->run->deadline.tv_nsec);
+	return ptxn_test_pair_keep_going(&w->run->pair, w->id, i, w->interleaved);
 }
 
 /* ---- case 1: update (three forms) + cmpxchg counter ---------------------------------------- */
@@ -100,7 +78,7 @@ static void *update_worker(void *arg)
 	uint64_t last = 0;
 	long i = 0;
 
-	pthread_barrier_wait(&w->run->start);
+	pthread_barrier_wait(&w->run->pair.start);
 	while (keep_going(w, i++)) {
 		unsigned k = (unsigned)(ptxn_test_rand(&rng) % 20) * 2 + (unsigned)w->id;
 		uint64_t bit = UINT64_C(1) << (k < 20 ? k : k + 12); /* bits 0..19, 32..51 */
@@ -161,7 +139,7 @@ static void *xchg_worker(void *arg)
 	uint64_t last = 0;
 	long i = 0;
 
-	pthread_barrier_wait(&w->run->start);
+	pthread_barrier_wait(&w->run->pair.start);
 	while (keep_going(w, i)) {
 		uint64_t t = token(w->id, i++);
 		uint64_t old = ptxn_arch_slot_xchg(&slot.storage, t);
@@ -184,7 +162,7 @@ static void *add_worker(void *arg)
 	uint64_t last = 0;
 	long i = 0;
 
-	pthread_barrier_wait(&w->run->start);
+	pthread_barrier_wait(&w->run->pair.start);
 	while (keep_going(w, i++)) {
 		uint64_t expected = ptxn_arch_slot_load(&slot.storage), seen;
 
@@ -205,29 +183,23 @@ static void *add_worker(void *arg)
 
 static void run_workers(struct run *r, void *(*fn)(void *), const char *what, uint64_t init)
 {
+	void *const args[2] = {&r->w[0], &r->w[1]};
+	long min_iters = ptxn_test_scaled(200000);
 	int i;
 
 	memset(r, 0, sizeof(*r));
-	r->min_iters = ptxn_test_scaled(200000);
-	r->want_interleaved = r->min_iters / 20;
-	clock_gettime(CLOCK_MONOTONIC, &r->deadline);
-	r->deadline.tv_sec += ptxn_test_under_qemu() ? 20 : 3; /* below Check's timeouts */
 	ptxn_arch_slot_store(&slot.storage, init);
-	ck_assert_int_eq(pthread_barrier_init(&r->start, NULL, 2), 0);
 	for (i = 0; i < 2; i++) {
 		r->w[i].id = i;
 		r->w[i].run = r;
-		ck_assert_int_eq(pthread_create(&r->w[i].tid, NULL, fn, &r->w[i]), 0);
 	}
-	for (i = 0; i < 2; i++)
-		ck_assert_int_eq(pthread_join(r->w[i].tid, NULL), 0);
-	pthread_barrier_destroy(&r->start);
+	/* the deadline stays below Check's timeouts */
+	ptxn_test_pair_run(&r->pair, fn, args, min_iters, min_iters / 20,
+			   ptxn_test_under_qemu() ? 20 : 3);
 	printf("# %s (%s): %ld + %ld operations, %ld + %ld interleavings\n", what,
-	       PTXN_ATOMICS_BACKEND, r->w[0].done, r->w[1].done, r->w[0].interleaved,
+	       PTXN_ATOMICS_BACKEND, r->pair.done[0], r->pair.done[1], r->w[0].interleaved,
 	       r->w[1].interleaved);
 	fflush(stdout);
-	ck_assert_int_ge(r->w[0].done, r->min_iters);
-	ck_assert_int_ge(r->w[1].done, r->min_iters);
 	/* the test proves nothing if the threads never raced */
 	ck_assert_msg(r->w[0].interleaved + r->w[1].interleaved > 0,
 		      "the two threads never interleaved");

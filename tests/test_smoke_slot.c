@@ -173,48 +173,22 @@ static uint64_t slot __attribute__((aligned(8)));
 struct run;
 
 struct worker {
-	pthread_t tid;
 	struct run *run;
 	int id;
-	long done;        /* iterations done, read by the other thread */
 	uint64_t mine;    /* toggle test: the bits this thread believes it has set */
 	long bad_views;   /* toggle test: times the slot did not show our bits as we left them */
 	long cas_retries; /* failed CAS attempts: the other thread won a race */
 	long interleaved; /* times the slot had changed since our own last operation */
-	long interleaved_pub; /* the same, published for the other thread */
 };
 
 struct run {
-	pthread_barrier_t start;
-	long min_iters;
-	long want_interleaved;
-	struct timespec deadline;
+	struct ptxn_test_pair pair; /* tests/ptxn_test.h: the two threads really overlap */
 	struct worker w[2];
 };
 
-/* Each thread does at least min_iters operations, and keeps going until the other has
- * done as many: neither can finish before the other has run, so the two really overlap
- * (and every interleaving is seen by at least one of them). Then both go on until they
- * have seen want_interleaved interleavings between them, or the deadline passes: a
- * scheduler that runs the threads one after the other would hide lost updates. */
 static bool keep_going(struct worker *w, long i)
 {
-	const struct worker *other = &w->run->w[!w->id];
-	struct timespec now;
-
-	__atomic_store_n(&w->done, i, __ATOMIC_RELAXED);
-	__atomic_store_n(&w->interleaved_pub, w->interleaved, __ATOMIC_RELAXED);
-	if (i < w->run->min_iters ||
-	    __atomic_load_n(&other->done, __ATOMIC_RELAXED) < w->run->min_iters)
-		return true;
-	if (w->interleaved + __atomic_load_n(&other->interleaved_pub, __ATOMIC_RELAXED) >=
-	    w->run->want_interleaved)
-		return false;
-	if (i % 4096 != 0)
-		return true;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec < w->run->deadline.tv_sec ||
-	       (now.tv_sec == w->run->deadline.tv_sec && now.tv_nsec < w->run->deadline.tv_nsec);
+	return ptxn_test_pair_keep_going(&w->run->pair, w->id, i, w->interleaved);
 }
 
 static uint64_t xorshift(uint64_t *s)
@@ -233,7 +207,7 @@ static void *toggle_worker(void *arg)
 	uint64_t last = 0; /* the slot as our last operation left it */
 	long i = 0;
 
-	pthread_barrier_wait(&w->run->start);
+	pthread_barrier_wait(&w->run->pair.start);
 	while (keep_going(w, i++)) {
 		/* toggle one of our 24 bits with a compare-and-swap loop */
 		uint64_t bit = UINT64_C(1) << ((unsigned)(xorshift(&rng) % 24) * 2 + (unsigned)w->id);
@@ -266,7 +240,7 @@ static void *add_worker(void *arg)
 	uint64_t last = 0;
 	long i = 0;
 
-	pthread_barrier_wait(&w->run->start);
+	pthread_barrier_wait(&w->run->pair.start);
 	while (keep_going(w, i++)) {
 		uint64_t before = __atomic_fetch_add(&slot, ADD_K, __ATOMIC_RELAXED);
 		if (before != last)
@@ -278,31 +252,23 @@ static void *add_worker(void *arg)
 
 static void run_workers(struct run *r, void *(*fn)(void *), long min_iters)
 {
+	void *const args[2] = {&r->w[0], &r->w[1]};
+
 	memset(r, 0, sizeof(*r));
-	r->min_iters = min_iters;
-	r->want_interleaved = min_iters / 10;
-	clock_gettime(CLOCK_MONOTONIC, &r->deadline);
-	r->deadline.tv_sec += 5;
 	__atomic_store_n(&slot, 0, __ATOMIC_SEQ_CST);
-	ck_assert_int_eq(pthread_barrier_init(&r->start, NULL, 2), 0);
 	for (int i = 0; i < 2; i++) {
 		r->w[i].id = i;
 		r->w[i].run = r;
-		ck_assert_int_eq(pthread_create(&r->w[i].tid, NULL, fn, &r->w[i]), 0);
 	}
-	for (int i = 0; i < 2; i++)
-		ck_assert_int_eq(pthread_join(r->w[i].tid, NULL), 0);
-	pthread_barrier_destroy(&r->start);
+	ptxn_test_pair_run(&r->pair, fn, args, min_iters, min_iters / 10, 5);
 
-	/* Both threads ran, and at the same time: each did its share, and at least one saw
-	 * the other's writes between two of its own. Fails if threads run one after the
-	 * other (or not at all). */
-	ck_assert_int_ge(r->w[0].done, min_iters);
-	ck_assert_int_ge(r->w[1].done, min_iters);
+	/* Both threads ran, and at the same time: each did its share (ptxn_test_pair_run
+	 * checks), and at least one saw the other's writes between two of its own. Fails if
+	 * threads run one after the other (or not at all). */
 	ck_assert_msg(r->w[0].interleaved + r->w[1].interleaved > 0,
 		      "the two threads never interleaved: are threads really running?");
 	printf("# %s: %ld + %ld operations, %ld + %ld interleavings, %ld + %ld CAS retries\n",
-	       fn == toggle_worker ? "toggle" : "add", r->w[0].done, r->w[1].done,
+	       fn == toggle_worker ? "toggle" : "add", r->pair.done[0], r->pair.done[1],
 	       r->w[0].interleaved, r->w[1].interleaved, r->w[0].cas_retries,
 	       r->w[1].cas_retries);
 	fflush(stdout);
@@ -324,7 +290,7 @@ START_TEST(test_two_threads_cas_toggle_and_count)
 	run_workers(&r, toggle_worker, ptxn_test_scaled(200000));
 
 	uint64_t end = __atomic_load_n(&slot, __ATOMIC_SEQ_CST);
-	uint64_t want_cnt = (uint64_t)(r.w[0].done + r.w[1].done) & 0xffff;
+	uint64_t want_cnt = (uint64_t)(r.pair.done[0] + r.pair.done[1]) & 0xffff;
 
 	ck_assert_msg(r.w[0].bad_views == 0 && r.w[1].bad_views == 0,
 		      "a thread saw its own bits changed by the other: %ld, %ld lost updates",
@@ -345,7 +311,7 @@ START_TEST(test_two_threads_fetch_add)
 	run_workers(&r, add_worker, ptxn_test_scaled(500000));
 
 	uint64_t end = __atomic_load_n(&slot, __ATOMIC_SEQ_CST);
-	uint64_t want = (uint64_t)(r.w[0].done + r.w[1].done) * ADD_K;
+	uint64_t want = (uint64_t)(r.pair.done[0] + r.pair.done[1]) * ADD_K;
 	ck_assert_msg(end == want, "sum %#llx, expected %#llx: lost or torn 64-bit adds",
 		      (unsigned long long)end, (unsigned long long)want);
 }
