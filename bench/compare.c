@@ -17,9 +17,9 @@
  * entries, default 16), unsafe-rmw (plain load and store: the lower bound of any
  * transaction), memory-bound (a vector stream over the same bytes: the physical limit),
  * and broken-skip, deliberately wrong and hidden (run only when named), which drops one
- * entry in 64 so that tools/test_bench.py can show the check below fails the run.
+ * entry in 64 so that tools/ptxn_tools/tests/test_bench.py can show the check below fails the run.
  * Every contender computes the new entry with ptxn_pte_modify(), so only the protocol
- * differs. xen-pv (paravirt) is measured by bench/paravirt.c, which tools/bench.py runs
+ * differs. xen-pv (paravirt) is measured by bench/paravirt.c, which tools/ptxn_tools/bench.py runs
  * beside this program. bench/util.h holds the markers, clock and option parsing.
  *
  * Correctness: after every sweep the whole range is checked (frame and protection of
@@ -45,7 +45,7 @@
  * Count mode (--count): one round trip per cell and contender, no timing, each direction
  * between bench_mark_begin() and bench_mark_end(), for an instruction counter outside:
  * Callgrind (client requests toggle collection and dump per direction, when built with
- * valgrind/callgrind.h), or qemu's exec log (tools/bench.py counts the instructions each
+ * valgrind/callgrind.h), or qemu's exec log (tools/ptxn_tools/bench.py counts the instructions each
  * thread executes between the two markers). A JSON row per direction says which mark it is.
  *
  *   bench-compare [--quick] [--count] [--sizes N,N] [--shares Q,Q] [--scenarios S,S]
@@ -258,7 +258,7 @@ int main(int argc, char **argv)
 			quick = true;
 		} else if (!strcmp(a, "--count")) {
 			count = true;
-		} else if (!strcmp(a, "--mark-pcs")) { /* for tools/bench.py's qemu exec log */
+		} else if (!strcmp(a, "--mark-pcs")) { /* for tools/ptxn_tools/bench.py's qemu exec log */
 			printf("%llu %llu\n", (unsigned long long)bench_code_address(bench_mark_begin),
 			       (unsigned long long)bench_code_address(bench_mark_end));
 			return 0;
