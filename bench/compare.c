@@ -1,55 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * bench/compare.c - ptxn side by side with Linux's, FreeBSD's and the physical limit
- * (issue #8; docs/bench.md). One binary, one set of real ptxn tables (built by hwemu's
- * address-space builder), every contender on the same entries in the same run.
- *
- * Workload: an mprotect of n consecutive entries (one leaf table after another, as
- * Linux's change_pte_range walks them), read-write -> read-only, then back to read-write:
- * one "round trip", each entry changed twice. Before each round trip the table is reset
- * (untimed) so that a share q of the entries (chosen at random, exactly q * n of them,
- * one by one or in runs of --runs R) is quiescent (A and D set) and the rest is accessed
- * but clean (A set, D clear). bench/machine.h builds, resets and checks the tables.
- *
- * Contenders (bench/sweeps.h; our own code, following each peer's published algorithm,
- * docs/bench.md says how; ptxn's rows call the public API): linux-clear, freebsd-cas,
- * ptxn-clear, ptxn-merge, ptxn-auto, ptxn-{clear,merge,auto}-ptes (folios of --batch
- * entries, default 16), unsafe-rmw (plain load and store: the lower bound of any
- * transaction), memory-bound (a vector stream over the same bytes: the physical limit),
- * and broken-skip, deliberately wrong and hidden (run only when named), which drops one
- * entry in 64 so that tools/test_bench.py can show the check below fails the run.
- * Every contender computes the new entry with ptxn_pte_modify(), so only the protocol
- * differs. xen-pv (paravirt) is measured by bench/paravirt.c, which tools/bench.py runs
- * beside this program. bench/util.h holds the markers, clock and option parsing.
- *
- * Correctness: after every sweep the whole range is checked (frame and protection of
- * each entry); a contender that leaves one wrong makes the program exit 1. Without
- * hardware, the first round trip must also give back the initial table bit for bit.
- *
- * Scenarios:
- *   no-hw           no concurrent hardware
- *   hot-2cpu        two hwemu agents (emulated CPUs with TLBs, setting A/D as the MMU
- *                   does) read and write a hot set of min(n, 512) pages at the start of
- *                   the range during each round trip (stopped before their counters are
- *                   read, see one_sample); the software thread runs on CPU 0 and both
- *                   agents on CPU 1 when there are two CPUs. Spurious faults (an agent
- *                   walking into an entry a transaction has broken) are counted.
- * After each direction the range is flushed from the agents' TLBs (untimed).
- *
- * Timed mode (default): per cell (scenario, n, q) the contenders take turns, sample after
- * sample; a sample is one round trip timed per direction. JSON rows (one per cell and
- * contender) carry the median, min and max ns per entry change of the round trip and the
- * median of each direction. A sample during whose timed sweeps the thread was preempted
- * (its involuntary context switches changed) is done again, up to 20 times; the rows
- * say how many were redone.
- * Count mode (--count): one round trip per cell and contender, no timing, each direction
- * between bench_mark_begin() and bench_mark_end(), for an instruction counter outside:
- * Callgrind (client requests toggle collection and dump per direction, when built with
- * valgrind/callgrind.h), or qemu's exec log (tools/bench.py counts the instructions each
- * thread executes between the two markers). A JSON row per direction says which mark it is.
- *
- *   bench-compare [--quick] [--count] [--sizes N,N] [--shares Q,Q] [--scenarios S,S]
- *                 [--contenders C,C] [--samples K] [--batch NR] [--runs R] [--json FILE]
+ * (issue #8). One binary, one set of real ptxn tables (built by hwemu's address-space
+ * builder), every contender of bench/sweeps.h on the same entries in the same run.
+ * docs/bench.md is the description: the workload, the contenders, the scenarios, the
+ * correctness check after every sweep, the timed and count modes, the JSON rows and this
+ * program's options ("The programs"). tools/ptxn_tools/bench.py (`./matrix bench`) runs
+ * it; bench/machine.h builds, resets and checks the tables; bench/util.h holds the
+ * markers, clock and option parsing.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
@@ -258,7 +216,7 @@ int main(int argc, char **argv)
 			quick = true;
 		} else if (!strcmp(a, "--count")) {
 			count = true;
-		} else if (!strcmp(a, "--mark-pcs")) { /* for tools/bench.py's qemu exec log */
+		} else if (!strcmp(a, "--mark-pcs")) { /* for tools/ptxn_tools/bench.py's qemu exec log */
 			printf("%llu %llu\n", (unsigned long long)bench_code_address(bench_mark_begin),
 			       (unsigned long long)bench_code_address(bench_mark_end));
 			return 0;

@@ -247,8 +247,9 @@ static BENCH_NOINLINE void sweep_memory_bound(const struct sweep *s)
 
 /*
  * Deliberately wrong: unsafe-rmw that skips one entry in 64. Never run unless named
- * (--contenders broken-skip); it exists so that the test of tools/bench.py can prove the
- * correctness check after each sweep (compare.c, check_tables) makes the run fail.
+ * (--contenders broken-skip); it exists so that the test of tools/ptxn_tools/bench.py can
+ * prove the correctness check after each sweep (compare.c, check_tables) makes the run
+ * fail.
  */
 static BENCH_NOINLINE void sweep_broken_skip(const struct sweep *s)
 {

@@ -11,7 +11,7 @@
  *
  * Build modes (one source, compiled once per entry format):
  *  - libFuzzer (clang -fsanitize=fuzzer): a broken invariant prints what broke and aborts;
- *    libFuzzer saves the reproducer (tools/fuzz.py prints its path);
+ *    libFuzzer saves the reproducer (tools/ptxn_tools/fuzz.py prints its path);
  *  - replay (PTXN_FUZZ_REPLAY, any C compiler, fuzz/replay_main.c): a broken invariant
  *    longjmps back to the driver, which reports a failing TAP subtest;
  *  - PTXN_FUZZ_BROKEN_MERGE (either mode): the library's merge rule is replaced by one

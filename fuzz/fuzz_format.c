@@ -4,7 +4,7 @@
  * constructors, predicates, mk* modifiers, ptxn_pte_modify and the merge rule
  * (generic/pte.h's ptxn_arch_pte_merge_hw), on entries built from random frames,
  * protections and operation sequences. Compiled once per format (fuzz/meson.build,
- * tools/fuzz.py): -DPTXN_FORMAT_X86 (-DPTXN_X86_PAE=0/1), _ARM64, _POWERPC.
+ * tools/ptxn_tools/fuzz.py): -DPTXN_FORMAT_X86 (-DPTXN_X86_PAE=0/1), _ARM64, _POWERPC.
  *
  * Input: pfn (8 bytes), protection (flags, attribute picks), then up to 24 operations of
  * 3 bytes (op, argument, argument). Invariants checked after every step:

@@ -114,8 +114,9 @@ static inline uint64_t ptxn_test_seed(void)
 /*
  * A run's seed from a program's fixed one: `fixed` when PTXN_TEST_SEED is unset (a plain
  * run is the same every time), else `fixed` mixed with it by one splitmix64 step, so that
- * every program of a round still gets its own stream. ./matrix soak (tools/soak.py) sets
- * a fresh PTXN_TEST_SEED for every round and prints it: the same value replays the round.
+ * every program of a round still gets its own stream. ./matrix soak
+ * (tools/ptxn_tools/soak.py) sets a fresh PTXN_TEST_SEED for every round and prints it:
+ * the same value replays the round.
  */
 static inline uint64_t ptxn_test_seed_mixed(uint64_t fixed)
 {

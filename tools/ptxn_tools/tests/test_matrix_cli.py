@@ -4,7 +4,7 @@ the command still count, and each command's --help comes from argparse.
 
 Nothing is built or run: ./matrix is loaded as a module and only its parser is used.
 Run by `meson test` on the host GCC build (tools/meson.build); by hand:
-`python3 -m unittest tools/test_matrix_cli.py -v`.
+`cd tools && python3 -m unittest -v ptxn_tools.tests.test_matrix_cli`.
 """
 
 import contextlib
@@ -15,7 +15,8 @@ import re
 import runpy
 import unittest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from ptxn_tools.common import ROOT
+
 MX = runpy.run_path(os.path.join(ROOT, "matrix"), run_name="ptxn_matrix_under_test")
 COMMANDS = ["test", "report", "setup", "list", "soak", "bench", "fuzz"]
 
@@ -98,7 +99,7 @@ class OldForms(unittest.TestCase):
         a = parse("--minutes 2 soak --seed 0x1")
         self.assertEqual((a.minutes, a.seed), (2.0, "0x1"))
 
-    def test_soak_replay_line(self):  # what a failing soak prints (tools/soak.py)
+    def test_soak_replay_line(self):  # what a failing soak prints (ptxn_tools/soak.py)
         a = parse("soak -t x86_64-gcc --seed 0x00000000deadbeef --scale 1")
         self.assertEqual((a.target, a.seed, a.scale), (["x86_64-gcc"], "0x00000000deadbeef", 1.0))
 

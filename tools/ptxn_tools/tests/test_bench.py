@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
-"""Tests of the benchmark driver (tools/bench.py, bench/compare.c).
+"""Tests of the benchmark driver (ptxn_tools/bench.py, bench/compare.c).
 
-Run by `meson test` on the host GCC build (tools/meson.build); by hand:
-`python3 -m unittest tools/test_bench.py -v`.
+Run by `meson test` on the host GCC build (tools/meson.build); by hand, from tools/:
+`python3 -m unittest -v ptxn_tools.tests.test_bench`.
 
 End to end, at a tiny size: the report's rows have exactly the documented fields, every
 contender and the xen-pv rows are there, each ratio is the quotient of two rows of the
@@ -21,10 +21,8 @@ import sys
 import tempfile
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-sys.path.insert(0, HERE)  # tools/ is not a package (yet): `python3 -m unittest tools/...`
-import bench  # noqa: E402
+from ptxn_tools import bench
+from ptxn_tools.common import ROOT
 
 TINY = ["--sizes", "512", "--shares", "0,1", "--samples", "3", "--quick", "--no-plot"]
 

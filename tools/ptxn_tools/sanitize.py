@@ -9,7 +9,7 @@ Two extra native build variants, each with its own machine file and build direct
                so that every slot access is an __atomic builtin TSan sees (asm is invisible
                to it): cross-files/x86_64-tsan.ini, build/x86_64-tsan
 
-They are not in ./matrix's TARGETS: a plain `./matrix test` or `./matrix report` does not
+They are not in TARGETS (targets.py): a plain `./matrix test` or `./matrix report` does not
 build them. Their meson test runs everything a native row runs except the host-tool suites
 (SKIP_SUITES: report, consumers, model, bench, matrix), which compile nothing with the sanitizers
 and are run by the plain x86_64-gcc row, plus suite 'sanitize' (tests/sanitize/): broken
@@ -17,6 +17,8 @@ cases the sanitizer must report, so a silent or blind sanitizer fails the row.
 """
 
 import os
+
+from .targets import Target
 
 # Suites whose tests run host tools (python, meson, spin, valgrind) rather than sanitized
 # binaries.
@@ -35,22 +37,22 @@ OPTIONS = {
 }
 
 
-def targets(mx):
-    """The sanitizer rows as ./matrix Target objects (kind 'native', own machine file)."""
+def targets():
+    """The sanitizer rows as Target objects (kind 'native', own machine file)."""
     rows = [
-        mx.Target("x86_64-asan", "native", "gcc 12 -fsanitize=address,undefined", "host"),
-        mx.Target("x86_64-tsan", "native", "clang 14 -fsanitize=thread, PTXN_FORCE_GENERIC",
-                  "host"),
+        Target("x86_64-asan", "native", "gcc 12 -fsanitize=address,undefined", "host"),
+        Target("x86_64-tsan", "native", "clang 14 -fsanitize=thread, PTXN_FORCE_GENERIC",
+               "host"),
     ]
     for t in rows:
         t.test_args = [a for s in SKIP_SUITES for a in ("--no-suite", s)]
     return rows
 
 
-def select(mx, names):
+def select(names):
     """The sanitizer rows named in `names` (-t, repeatable or comma-separated); all of them
     when none is named."""
-    rows = targets(mx)
+    rows = targets()
     by_name = {t.name: t for t in rows}
     wanted = [n.strip() for chunk in names for n in chunk.split(",") if n.strip()]
     for n in wanted:

@@ -1,16 +1,16 @@
 # SPDX-License-Identifier: MIT
 """Rendering (terminal table, Markdown, self-contained HTML) and writing the report files.
 
-Part of the conformance report (tools/report.py, which re-exports every name).
+Part of the conformance report (ptxn_tools.report, docs/report.md).
 """
 
 import html
 import json
 import os
 
-from report_common import NO_STRATEGY, duration, human
-from report_cases import column_stats, failing_cases, matrix_report, strategy_columns
-from report_schema import check
+from .common import NO_STRATEGY, duration, human
+from .cases import column_stats, failing_cases, matrix_report, strategy_columns
+from .schema import check
 
 
 # -------------------------------------------------------------------------- rendering

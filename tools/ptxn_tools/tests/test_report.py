@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
-"""Tests of the conformance report generator (tools/report.py).
+"""Tests of the conformance report generator (ptxn_tools.report).
 
 Run by `meson test` on the host GCC build (tools/meson.build), so `./matrix test` and CI
-run them; by hand: `python3 -m unittest tools/test_report.py -v`.
+run them; by hand, from tools/: `python3 -m unittest -v ptxn_tools.tests.test_report`.
 
 Most tests feed the generator hand-made Meson logs and case logs. The last one is end to
 end: it copies the source tree, makes one test source fail to compile and one target fail
@@ -16,14 +16,21 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-sys.path.insert(0, HERE)  # tools/ is not a package (yet): `python3 -m unittest tools/...`
-import report  # noqa: E402
+from ptxn_tools.common import ROOT
+from ptxn_tools.report.common import ReportError, human
+from ptxn_tools.report.logs import (
+    parse_console, parse_record, read_case_log, read_junit, split_subtest)
+from ptxn_tools.report.cases import (
+    build_cases, column_stats, matrix_report, new_case, strategy_columns, target_report, totals)
+from ptxn_tools.report.schema import check, load_schema, validate
+from ptxn_tools.report.render import (
+    html_matrix, md_matrix, md_target, run_time_text, terminal_matrix, write_json, write_matrix,
+    write_target)
+from ptxn_tools.report.run import (
+    LoadSampler, eta_seconds, eta_text, last_times, rerender, save_time, start_order)
 
 # Meson 1.0.1's JUnit for one Check (TAP) test, one TAP test that crashed after its first
 # case, and two exit-code tests; with the JSON log entries that go with it.
@@ -90,7 +97,7 @@ INFO = {"generated": "2026-01-02T03:04:05+00:00", "ptxn_version": "0.1.0",
 
 
 class Fixture:
-    """Writes JUNIT and CASE_LOG to files and reads them back through report.py."""
+    """Writes JUNIT and CASE_LOG to files and reads them back through the report's readers."""
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="ptxn-report-test-")
@@ -103,10 +110,10 @@ class Fixture:
                 f.write(json.dumps(r) + "\n")
 
     def cases(self, execs=None, records=None, **kw):
-        recs, warnings = report.read_case_log(self.caselog)
-        return report.build_cases(copy.deepcopy(EXECS if execs is None else execs),
-                                  report.read_junit(self.junit),
-                                  recs if records is None else records, **kw)
+        recs, warnings = read_case_log(self.caselog)
+        return build_cases(copy.deepcopy(EXECS if execs is None else execs),
+                           read_junit(self.junit),
+                           recs if records is None else records, **kw)
 
     def close(self):
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -118,14 +125,14 @@ def by_id(cases):
 
 class Parsing(unittest.TestCase):
     def test_check_tap_names(self):
-        self.assertEqual(report.split_subtest("3 - ../../t.c:grp:test_x: Passed"),
+        self.assertEqual(split_subtest("3 - ../../t.c:grp:test_x: Passed"),
                          (3, "test_x", "Passed"))
-        self.assertEqual(report.split_subtest("2 - ../t.c:grp:test_y: lost 1: at 0x10"),
+        self.assertEqual(split_subtest("2 - ../t.c:grp:test_y: lost 1: at 0x10"),
                          (2, "test_y", "lost 1: at 0x10"))
-        self.assertEqual(report.split_subtest("4 - ../t.c:12:grp:test_z: Received signal 11"),
+        self.assertEqual(split_subtest("4 - ../t.c:12:grp:test_z: Received signal 11"),
                          (4, "test_z", "Received signal 11"))
         # not Check: the whole description is the name
-        self.assertEqual(report.split_subtest("1 - first"), (1, "first", None))
+        self.assertEqual(split_subtest("1 - first"), (1, "first", None))
 
     def test_case_log_bad_lines_are_warnings(self):
         d = tempfile.mkdtemp()
@@ -133,10 +140,10 @@ class Parsing(unittest.TestCase):
             p = os.path.join(d, "log")
             with open(p, "w") as f:
                 f.write(json.dumps(record("t", "a", transactions=5)) + "\n{broken\n[1]\n\n")
-            recs, warnings = report.read_case_log(p)
+            recs, warnings = read_case_log(p)
             self.assertEqual([r["name"] for r in recs], ["a"])
             self.assertEqual(len(warnings), 2)
-            self.assertEqual(report.read_case_log(os.path.join(d, "missing")), ([], []))
+            self.assertEqual(read_case_log(os.path.join(d, "missing")), ([], []))
         finally:
             shutil.rmtree(d)
 
@@ -145,7 +152,7 @@ class Parsing(unittest.TestCase):
                                                          transactions=7, hw_events=3))
                 + "\r\n[cpu1] PTXN-CASE {not json}\nPTXN-CASE {\"name\": \"x\", "
                 "\"transactions\": -4, \"traps\": 2}\n")
-        recs, warnings = report.parse_console(text, "guest")
+        recs, warnings = parse_console(text, "guest")
         self.assertEqual([(r["test"], r["name"]) for r in recs],
                          [("guest", "race_clear"), ("guest", "x")])
         self.assertEqual(recs[0]["transactions"], 7)
@@ -153,17 +160,17 @@ class Parsing(unittest.TestCase):
         self.assertEqual(recs[1]["traps"], 2)
         self.assertEqual(len(warnings), 1)
         # "none" spelled out means no strategy; fields beyond the record's are kept
-        rec, _ = report.parse_record({"name": "d", "strategy": "none", "stray": 0,
-                                      "suite": "race", "nested": {"x": 1}})
+        rec, _ = parse_record({"name": "d", "strategy": "none", "stray": 0,
+                               "suite": "race", "nested": {"x": 1}})
         self.assertIsNone(rec["strategy"])
         self.assertEqual(rec["extra"], {"stray": 0, "suite": "race"})
 
     def test_human_numbers(self):
-        self.assertEqual(report.human(0), "0")
-        self.assertEqual(report.human(1000000), "1M")
-        self.assertEqual(report.human(1250000), "1.2M")
-        self.assertEqual(report.human(999), "999")
-        self.assertEqual(report.human(None), "-")
+        self.assertEqual(human(0), "0")
+        self.assertEqual(human(1000000), "1M")
+        self.assertEqual(human(1250000), "1.2M")
+        self.assertEqual(human(999), "999")
+        self.assertEqual(human(None), "-")
 
 
 class Joining(unittest.TestCase):
@@ -207,19 +214,19 @@ class Joining(unittest.TestCase):
     def test_executable_without_any_output(self):
         execs = [{"name": "ptxn:unit / silent", "result": "TIMEOUT", "returncode": -15,
                   "duration": 30.0, "stdout": ""}]
-        cases, _ = report.build_cases(execs, [], [])
+        cases, _ = build_cases(execs, [], [])
         self.assertEqual([(c["id"], c["status"]) for c in cases],
                          [("silent/(executable)", "fail")])
 
     def test_record_that_says_fail_fails_a_passing_case(self):
         recs = [dict(r, status="fail", message="checker: 2 stray bits")
                 if r["name"] == "test_merge_hot" else r
-                for r in report.read_case_log(self.fx.caselog)[0]]
+                for r in read_case_log(self.fx.caselog)[0]]
         c = by_id(self.fx.cases(records=recs)[0])["race_merge/test_merge_hot"]
         self.assertEqual((c["status"], c["message"]), ("fail", "checker: 2 stray bits"))
 
     def test_one_case_logged_per_strategy_gives_one_case_each(self):
-        recs, _ = report.read_case_log(self.fx.caselog)
+        recs, _ = read_case_log(self.fx.caselog)
         recs.append(dict(recs[0], strategy="clear", transactions=7))
         ids = [c["id"] for c in self.fx.cases(records=recs)[0]]
         self.assertIn("race_merge/test_merge_hot[merge]", ids)
@@ -227,10 +234,10 @@ class Joining(unittest.TestCase):
         self.assertEqual(len(ids), len(set(ids)))
 
     def test_records_without_a_junit_case_are_cases(self):
-        recs = [report.parse_record(record("guest", "race_auto", strategy="auto",
-                                           transactions=10 ** 5, hw_events=10 ** 5))[0]]
+        recs = [parse_record(record("guest", "race_auto", strategy="auto",
+                                    transactions=10 ** 5, hw_events=10 ** 5))[0]]
         recs[0]["source"] = "console"
-        cases, _ = report.build_cases([], [], recs)
+        cases, _ = build_cases([], [], recs)
         self.assertEqual([(c["id"], c["source"], c["metrics"]) for c in cases],
                          [("guest/race_auto", "console", True)])
 
@@ -243,23 +250,23 @@ class Joining(unittest.TestCase):
         self.assertEqual((c["transactions"], c["strategy"]), (99, "merge"))
 
     def test_build_and_target_failures_are_failed_cases(self):
-        cases, _ = report.build_cases(
+        cases, _ = build_cases(
             [], [], [], build_failures=[("race_clear", "does not build: x.c:1: error: boom",
                                          "FAILED: tests/x.p/x.c.o")],
             target_failure=("setup", "meson setup failed: ERROR: no compiler", "log"))
         c = by_id(cases)
         self.assertEqual(c["race_clear/(build)"]["message"], "does not build: x.c:1: error: boom")
         self.assertEqual(c["(setup)"]["test"], None)
-        t = report.target_report(META, cases, [], "setup")
+        t = target_report(META, cases, [], "setup")
         self.assertEqual(t["status"], "fail")
         self.assertEqual(t["message"], "(setup): meson setup failed: ERROR: no compiler")
         # a test that does not build heads the message before ordinary failing cases
         more = self.fx.cases(build_failures=[("race_clear", "does not build: boom", None)])[0]
-        self.assertEqual(report.target_report(META, more, [])["message"],
+        self.assertEqual(target_report(META, more, [])["message"],
                          "race_clear/(build): does not build: boom")
 
     def test_no_case_is_a_failure(self):
-        t = report.target_report(META, [], [])
+        t = target_report(META, [], [])
         self.assertEqual((t["status"], t["message"]), ("fail", "no test case ran"))
 
 
@@ -276,14 +283,14 @@ class Reports(unittest.TestCase):
     def setUp(self):
         self.fx = Fixture()
         cases, warnings = self.fx.cases()
-        self.target = report.target_report(META, cases, warnings)
+        self.target = target_report(META, cases, warnings)
         good = [c for c in copy.deepcopy(cases) if c["status"] != "fail"]
         meta = dict(META, name="aarch64-lse", arch="aarch64", cpu="neoverse-n1",
                     runs_on="qemu-aarch64", qemu="qemu-aarch64-static 7.2.22 -cpu neoverse-n1",
                     scale=0.25)
-        self.good = report.target_report(meta, good, [])
-        self.matrix = report.matrix_report([self.target, self.good], INFO)
-        self.schema = report.load_schema()
+        self.good = target_report(meta, good, [])
+        self.matrix = matrix_report([self.target, self.good], INFO)
+        self.schema = load_schema()
 
     def tearDown(self):
         self.fx.close()
@@ -302,9 +309,9 @@ class Reports(unittest.TestCase):
         self.assertEqual(self.matrix["status"], "fail")
 
     def test_reports_match_the_schema(self):
-        self.assertEqual(report.validate(self.matrix, self.schema), [])
-        single = report.matrix_report([self.good], INFO)
-        self.assertEqual(report.validate(single, self.schema), [])
+        self.assertEqual(validate(self.matrix, self.schema), [])
+        single = matrix_report([self.good], INFO)
+        self.assertEqual(validate(single, self.schema), [])
 
     def test_schema_rejects_what_it_must(self):
         bad = []
@@ -327,46 +334,46 @@ class Reports(unittest.TestCase):
         m["targets"][0]["cases"][0]["traps"] = "none"
         bad.append(m)
         for i, m in enumerate(bad):
-            self.assertNotEqual(report.validate(m, self.schema), [], "mutation %d" % i)
-        with self.assertRaises(report.ReportError):
-            report.check(bad[0], self.schema)
+            self.assertNotEqual(validate(m, self.schema), [], "mutation %d" % i)
+        with self.assertRaises(ReportError):
+            check(bad[0], self.schema)
 
     def test_strategy_variants_share_their_column(self):
         cases = copy.deepcopy(self.target["cases"])
-        extra = report.new_case("race_merge", "test_cet", "fail", "junit", message="stray D")
+        extra = new_case("race_merge", "test_cet", "fail", "junit", message="stray D")
         extra.update(strategy="merge/cet", transactions=10, metrics=True, id="race_merge/cet")
-        t = report.target_report(META, cases + [extra], [])
+        t = target_report(META, cases + [extra], [])
         self.assertIn("merge/cet", [s["name"] for s in t["strategies"]])
-        self.assertEqual(report.strategy_columns([t]), ["merge", "unsafe-rmw", None])
-        tt, fail = report.column_stats(t, "merge")
+        self.assertEqual(strategy_columns([t]), ["merge", "unsafe-rmw", None])
+        tt, fail = column_stats(t, "merge")
         self.assertEqual((tt["cases"], tt["failed"], fail["id"]),
                          (3, 2, "race_merge/test_merge_lost"))
 
     def test_size_warning_only_in_full_runs(self):
-        cases = [report.new_case("race", "r", "pass", "junit")]
+        cases = [new_case("race", "r", "pass", "junit")]
         cases[0].update(strategy="clear", transactions=5000, metrics=True)
-        control = report.new_case("race", "ctl", "pass", "junit")
+        control = new_case("race", "ctl", "pass", "junit")
         control.update(strategy="unsafe-rmw", transactions=50, lost_updates=3, metrics=True,
                        id="race/ctl")
-        full = report.target_report(dict(META, quick=False), copy.deepcopy(cases + [control]),
-                                    [])
+        full = target_report(dict(META, quick=False), copy.deepcopy(cases + [control]),
+                             [])
         # one line per target; the negative control is not held to the size
         self.assertEqual(full["warnings"], ["fewer than 1M transactions per strategy for a "
                                             "full-size run here: clear 5k"])
-        self.assertEqual(report.target_report(META, cases, [])["warnings"], [])
+        self.assertEqual(target_report(META, cases, [])["warnings"], [])
 
     def test_size_warning_of_a_bare_metal_row_counts_hw_events(self):
         system = dict(META, quick=False, qemu="7.2.0", runs_on="qemu-system-x86_64")
-        cases = [report.new_case("bm", "race_clear", "pass", "junit")]
+        cases = [new_case("bm", "race_clear", "pass", "junit")]
         cases[0].update(strategy="clear", transactions=50000, hw_events=120000, metrics=True)
-        self.assertEqual(report.target_report(system, copy.deepcopy(cases), [])["warnings"], [])
+        self.assertEqual(target_report(system, copy.deepcopy(cases), [])["warnings"], [])
         cases[0].update(hw_events=60000)
-        self.assertEqual(report.target_report(system, cases, [])["warnings"],
+        self.assertEqual(target_report(system, cases, [])["warnings"],
                          ["fewer than 100k hardware A/D events per strategy for a full-size "
                           "run here: clear 60k"])
 
     def test_html_is_self_contained_and_red_where_it_fails(self):
-        page = report.html_matrix(self.matrix)
+        page = html_matrix(self.matrix)
         self.assertTrue(page.startswith("<!DOCTYPE html>"))
         for external in ("<script src", "<link", "src=\"http", "url(", "@import"):
             self.assertNotIn(external, page)
@@ -382,7 +389,7 @@ class Reports(unittest.TestCase):
         self.assertIn("<li><code>race_merge/test_merge_lost</code> lost 3 updates at slot 7", page)
         self.assertIn("<td class=\"cell fail\"><b>&#10007; FAIL</b></td>", page)
         self.assertIn("<td class=\"cell pass\"><b>&#10003; pass</b></td>", page)
-        self.assertIn("&lt;", report.html_matrix(self._with_message("a <b> c")))
+        self.assertIn("&lt;", html_matrix(self._with_message("a <b> c")))
 
     def _with_message(self, msg):
         m = copy.deepcopy(self.matrix)
@@ -391,24 +398,24 @@ class Reports(unittest.TestCase):
 
     def test_traps_column_only_when_some_case_has_traps(self):
         self.assertNotIn("<th>spurious faults</th><th>traps</th>",
-                         report.html_matrix(self.matrix))
-        self.assertNotIn("traps", report.terminal_matrix(self.matrix).splitlines()[0])
+                         html_matrix(self.matrix))
+        self.assertNotIn("traps", terminal_matrix(self.matrix).splitlines()[0])
         m = copy.deepcopy(self.matrix)
         m["targets"][1]["cases"][0]["traps"] = 12
-        m["targets"][1]["totals"] = report.totals(m["targets"][1]["cases"])
-        self.assertIn("<th>spurious faults</th><th>traps</th>", report.html_matrix(m))
-        self.assertIn("traps", report.terminal_matrix(m).splitlines()[0])
-        self.assertIn("| traps |", report.md_matrix(m))
+        m["targets"][1]["totals"] = totals(m["targets"][1]["cases"])
+        self.assertIn("<th>spurious faults</th><th>traps</th>", html_matrix(m))
+        self.assertIn("traps", terminal_matrix(m).splitlines()[0])
+        self.assertIn("| traps |", md_matrix(m))
 
     def test_markdown_and_terminal(self):
-        md = report.md_matrix(self.matrix)
+        md = md_matrix(self.matrix)
         self.assertIn("❌ **FAIL**", md)
         self.assertIn("| [aarch64-lse](aarch64-lse.md) | qemu-aarch64 -cpu neoverse-n1 | ✅ pass |",
                       md)
         self.assertIn("`race_merge/test_merge_lost`: lost 3 updates", md)
-        tmd = report.md_target(self.target, self.matrix)
+        tmd = md_target(self.target, self.matrix)
         self.assertIn("## Failure output", tmd)
-        term = report.terminal_matrix(self.matrix)
+        term = terminal_matrix(self.matrix)
         self.assertRegex(term, r"x86_64-gcc\s+host\s+FAIL\s+4/7")
         self.assertIn("x86_64-gcc  crashy/(executable): killed by signal 11", term)
         self.assertNotIn("Notes", term)
@@ -418,30 +425,30 @@ class Reports(unittest.TestCase):
         cases = copy.deepcopy(self.good["cases"])
         cases[0]["extra"] = {"interleavings": 1234567}
         cases[1]["extra"] = {"interleavings": 3}
-        t = report.target_report(dict(META, name="x86_64-clang"), cases, [])
+        t = target_report(dict(META, name="x86_64-clang"), cases, [])
         self.assertEqual(t["totals"]["interleavings"], 1234570)
-        m = report.matrix_report([t], INFO)
-        report.check(m)
-        self.assertIn("interleavings", report.terminal_matrix(m).splitlines()[0])
-        self.assertIn("1.2M interleavings explored", report.md_matrix(m))
-        self.assertIn("interleavings explored 1.2M", report.md_target(t, m))
-        self.assertIn("<td class=\"n\" title=\"1234570\">1.2M</td>", report.html_matrix(m))
+        m = matrix_report([t], INFO)
+        check(m)
+        self.assertIn("interleavings", terminal_matrix(m).splitlines()[0])
+        self.assertIn("1.2M interleavings explored", md_matrix(m))
+        self.assertIn("interleavings explored 1.2M", md_target(t, m))
+        self.assertIn("<td class=\"n\" title=\"1234570\">1.2M</td>", html_matrix(m))
 
     def test_a_row_that_ran_elsewhere_says_so_everywhere(self):
         # i686-host on a host without 32-bit support (issue 16): runs on and a note
         why = "PTXN_I686_HOST=qemu: runs under qemu-i386 -cpu max instead of natively"
         meta = dict(META, name="i686-host", arch="x86", cpu="max", runs_on="qemu-i386",
                     qemu="qemu-i386-static 7.2.22 -cpu max", scale=0.25, note=why)
-        t = report.target_report(meta, self.good["cases"], [])
-        m = report.matrix_report([self.good, t], INFO)
-        report.check(m)
-        self.assertRegex(report.terminal_matrix(m), r"i686-host\s+qemu-i386 -cpu max\s+pass")
-        self.assertIn("Notes:\n  i686-host: " + why, report.terminal_matrix(m))
-        md = report.md_matrix(m)
+        t = target_report(meta, self.good["cases"], [])
+        m = matrix_report([self.good, t], INFO)
+        check(m)
+        self.assertRegex(terminal_matrix(m), r"i686-host\s+qemu-i386 -cpu max\s+pass")
+        self.assertIn("Notes:\n  i686-host: " + why, terminal_matrix(m))
+        md = md_matrix(m)
         self.assertIn("| [i686-host](i686-host.md) | qemu-i386 -cpu max (note) | ✅ pass |", md)
         self.assertIn("## Notes\n\n- i686-host: " + why, md)
-        self.assertIn("| note | %s |" % why, report.md_target(t, m))
-        page = report.html_matrix(m)
+        self.assertIn("| note | %s |" % why, md_target(t, m))
+        page = html_matrix(m)
         self.assertIn("<td class=\"name\" title=\"%s\">qemu-i386 -cpu max<small>%s</small></td>"
                       % (why, why), page)
         self.assertIn("<div class=\"note\"><b>Notes</b>", page)
@@ -450,8 +457,8 @@ class Reports(unittest.TestCase):
         out = tempfile.mkdtemp()
         try:
             for t in self.matrix["targets"]:
-                report.write_target(out, t, INFO)
-            report.write_matrix(out, self.matrix)
+                write_target(out, t, INFO)
+            write_matrix(out, self.matrix)
             self.assertEqual(sorted(os.listdir(out)), sorted(
                 ["matrix.json", "matrix.md", "matrix.html", "x86_64-gcc.json", "x86_64-gcc.md",
                  "aarch64-lse.json", "aarch64-lse.md"]))
@@ -460,11 +467,11 @@ class Reports(unittest.TestCase):
             self.assertEqual([t["name"] for t in single["targets"]], ["x86_64-gcc"])
             with open(os.path.join(out, "matrix.html")) as f:
                 before = f.read()
-            report.rerender(os.path.join(out, "matrix.json"), out)
+            rerender(os.path.join(out, "matrix.json"), out)
             with open(os.path.join(out, "matrix.html")) as f:
                 self.assertEqual(f.read(), before)
-            with self.assertRaises(report.ReportError):
-                report.write_json(os.path.join(out, "bad.json"), {"targets": []})
+            with self.assertRaises(ReportError):
+                write_json(os.path.join(out, "bad.json"), {"targets": []})
             self.assertFalse(os.path.exists(os.path.join(out, "bad.json")))
         finally:
             shutil.rmtree(out)
@@ -492,42 +499,42 @@ class Timing(unittest.TestCase):
 
     def test_eta_from_the_last_run_on_this_machine(self):
         with tempfile.TemporaryDirectory(prefix="ptxn-test-report-") as build:
-            self.assertEqual(report.last_times(build, False), {})  # a fresh clone: none
-            report.save_time(build, False, "a", 60.0)
-            report.save_time(build, False, "b", 120.0)
-            report.save_time(build, True, "a", 6.0)
-            self.assertEqual(report.last_times(build, False), {"a": 60.0, "b": 120.0})
-            self.assertEqual(report.last_times(build, True), {"a": 6.0})
+            self.assertEqual(last_times(build, False), {})  # a fresh clone: none
+            save_time(build, False, "a", 60.0)
+            save_time(build, False, "b", 120.0)
+            save_time(build, True, "a", 6.0)
+            self.assertEqual(last_times(build, False), {"a": 60.0, "b": 120.0})
+            self.assertEqual(last_times(build, True), {"a": 6.0})
         # one at a time: 20 s into a (60 s last time), b (120 s) still to come: 160 s left
-        self.assertEqual(report.eta_text([(60.0, 20.0)], [120.0]), ", ~2:40 left")
+        self.assertEqual(eta_text([(60.0, 20.0)], [120.0]), ", ~2:40 left")
         # overdue: this target's share is 0, never negative
-        self.assertEqual(report.eta_text([(60.0, 90.0)], [120.0]), ", ~2:00 left")
-        self.assertIn("+1 target never timed here", report.eta_text([(60.0, 0.0)], [None]))
-        self.assertEqual(report.eta_text([(None, 5.0)], [None, None]), "")  # nothing known
+        self.assertEqual(eta_text([(60.0, 90.0)], [120.0]), ", ~2:00 left")
+        self.assertIn("+1 target never timed here", eta_text([(60.0, 0.0)], [None]))
+        self.assertEqual(eta_text([(None, 5.0)], [None, None]), "")  # nothing known
         # two at once: a has 40 s left, b 100 s; c (30 s) starts when a is done: 100 s
-        self.assertEqual(report.eta_seconds([(60.0, 20.0), (120.0, 20.0)], [30.0], 2),
+        self.assertEqual(eta_seconds([(60.0, 20.0), (120.0, 20.0)], [30.0], 2),
                          (100.0, 0))
         # ... and d (90 s) after c, on the worker a freed: 40 + 30 + 90 = 160 s
-        self.assertEqual(report.eta_seconds([(60.0, 20.0), (120.0, 20.0)], [30.0, 90.0], 2),
+        self.assertEqual(eta_seconds([(60.0, 20.0), (120.0, 20.0)], [30.0, 90.0], 2),
                          (160.0, 0))
         # nothing started yet, two workers, in start order: 50 on one, 40 then 30 on the other
-        self.assertEqual(report.eta_seconds([], [50.0, 40.0, 30.0], 2), (70.0, 0))
+        self.assertEqual(eta_seconds([], [50.0, 40.0, 30.0], 2), (70.0, 0))
 
     def test_longest_first_unknown_before_all(self):
         class T:
             def __init__(self, name):
                 self.name = name
         ts = [T("a"), T("b"), T("c"), T("d")]
-        order = report.start_order(ts, {"a": 10.0, "b": 300.0, "d": 60.0})
+        order = start_order(ts, {"a": 10.0, "b": 300.0, "d": 60.0})
         self.assertEqual([t.name for t in order], ["c", "b", "d", "a"])
 
     def test_wall_time_and_load_in_the_matrix(self):
         m = {"host": {"load_average": {"start": [0.1, 0.2, 0.3], "end": [2.0, 1.5, 1.0],
                                        "mean_1min": 1.87}}, "wall_seconds": 1125.0}
-        self.assertEqual(report.run_time_text(m), "Wall time 18:45, load average 1.87 mean "
+        self.assertEqual(run_time_text(m), "Wall time 18:45, load average 1.87 mean "
                          "(0.10 at the start, 2.00 at the end).")
-        self.assertEqual(report.run_time_text({"host": {}}), "Wall time not recorded.")
-        load = report.LoadSampler().result()
+        self.assertEqual(run_time_text({"host": {}}), "Wall time not recorded.")
+        load = LoadSampler().result()
         self.assertEqual(sorted(load), ["end", "mean_1min", "start"])
 
 
@@ -552,9 +559,9 @@ class BrokenBuild(unittest.TestCase):
                        "tests/compile_modes/meson.build", "tests/consumers/meson.build",
                        "fuzz/meson.build", "tests/sanitize/meson.build"):
                 with open(os.path.join(work, mb), "w") as f:
-                    f.write("# SPDX-License-Identifier: MIT\n# (emptied by tools/test_report.py)\n")
+                    f.write("# SPDX-License-Identifier: MIT\n# (emptied by ptxn_tools/tests/test_report.py)\n")
             with open(os.path.join(work, self.BROKEN_TEST), "a") as f:
-                f.write('\n#error "broken on purpose by tools/test_report.py"\n')
+                f.write('\n#error "broken on purpose by ptxn_tools/tests/test_report.py"\n')
             # Build the copy without optimisation: half the compile time, and what the
             # tests find does not matter here.
             gcc_ini = os.path.join(work, "cross-files", "x86_64-gcc.ini")
@@ -578,7 +585,7 @@ class BrokenBuild(unittest.TestCase):
             self.assertNotEqual(r.returncode, 0, out)
             with open(os.path.join(work, "reports", "matrix.json")) as f:
                 m = json.load(f)
-            self.assertEqual(report.validate(m, report.load_schema()), [])
+            self.assertEqual(validate(m, load_schema()), [])
             gcc, clang = m["targets"]
 
             # the broken test: a failed case with the compiler's message, the rest ran

@@ -2,7 +2,7 @@
 """Validation against docs/report.schema.json, by python3-jsonschema (`./matrix setup`
 installs it; Debian 12 has 4.10).
 
-Part of the conformance report (tools/report.py, which re-exports every name).
+Part of the conformance report (ptxn_tools.report, docs/report.md).
 """
 
 import datetime
@@ -11,7 +11,8 @@ import os
 
 import jsonschema
 
-from report_common import ROOT, ReportError, SCHEMA_PATH
+from ..common import ROOT
+from .common import ReportError, SCHEMA_PATH
 
 
 # ------------------------------------------------------------------------- validation

@@ -15,7 +15,7 @@ target's build has:
 with PTXN_TEST_SEED set to a fresh random 64-bit seed and PTXN_CASE_LOG to a per-round
 file (tests/case_log.h, the records ./matrix report reads). After each round it prints the
 cumulative transactions, hardware A/D events and lost updates. Lost updates are counted as
-tools/report_cases.py counts them: in failing cases (must stay 0); those of passing
+ptxn_tools/report/cases.py counts them: in failing cases (must stay 0); those of passing
 negative controls, which exist to lose updates and must be caught doing so, are shown as
 "caught". Rounds start until --minutes have passed (the last one runs to its end). Exit 1
 on any failure (a failed case, a crash, a timeout, a lost update), with the seed and the
@@ -32,21 +32,24 @@ import random
 import subprocess
 import time
 
-import sanitize
-from report_common import human
+from . import sanitize, setup
+from .build import meson_setup
+from .common import BUILD, ROOT, log_tail, say, step
+from .report.common import human
+from .targets import BY_NAME, QEMU_SCALE
 
 SOAK_SCALE = 0.1
 RACE_PREFIXES = ("hwemu_race_", "paravirt_race_", "slot_contention")
 
 
-def pick_target(mx, names):
+def pick_target(names):
     wanted = [n.strip() for chunk in names for n in chunk.split(",") if n.strip()]
     if len(wanted) > 1:
         raise SystemExit("matrix soak: one target at a time (-t NAME)")
     name = wanted[0] if wanted else "x86_64-gcc"
-    known = dict(mx.BY_NAME)
-    known.update({t.name: t for t in sanitize.targets(mx)})
-    if name.startswith("x86_64-") and name in {t.name for t in sanitize.targets(mx)}:
+    known = dict(BY_NAME)
+    known.update({t.name: t for t in sanitize.targets()})
+    if name.startswith("x86_64-") and name in {t.name for t in sanitize.targets()}:
         sanitize.prepare_env()
     if name not in known:
         raise SystemExit("matrix soak: unknown target %r; known: %s" % (name, ", ".join(known)))
@@ -57,7 +60,7 @@ def pick_target(mx, names):
     return t
 
 
-def build(mx, t, bdir):
+def build(t, bdir):
     """meson setup (first time) and compile, like ./matrix test; output in soak/build.log."""
     os.makedirs(os.path.join(bdir, "soak"), exist_ok=True)
     log = os.path.join(bdir, "soak", "build.log")
@@ -66,11 +69,11 @@ def build(mx, t, bdir):
     for f in os.listdir(os.path.join(bdir, "soak")):  # the last soak's rounds
         if f.startswith("round-"):
             os.remove(os.path.join(bdir, "soak", f))
-    if mx.meson_setup(t, bdir, log) != 0:
-        mx.say(mx.log_tail(log))
+    if meson_setup(t, bdir, log) != 0:
+        say(log_tail(log))
         raise SystemExit("matrix soak: meson setup failed (%s)" % log)
-    if mx.step(["meson", "compile", "-C", bdir, "-j", "2"], log) != 0:
-        mx.say(mx.log_tail(log))
+    if step(["meson", "compile", "-C", bdir, "-j", "2"], log) != 0:
+        say(log_tail(log))
         raise SystemExit("matrix soak: build failed (%s)" % log)
 
 
@@ -116,24 +119,24 @@ def run_round(bdir, tests, seed, scale, k):
     return rc, read_cases(caselog), log
 
 
-def run_soak(mx, args):
-    t = pick_target(mx, args.target)
-    bdir = os.path.join(mx.BUILD, t.name)
+def run_soak(args):
+    t = pick_target(args.target)
+    bdir = os.path.join(BUILD, t.name)
     minutes = args.minutes
     if minutes <= 0:
         raise SystemExit("matrix soak: --minutes must be positive")
-    if not args.no_setup and mx.missing_items():
-        mx.cmd_setup()
-    scale = args.scale * SOAK_SCALE * (mx.QEMU_SCALE if t.under_qemu else 1.0)
+    if not args.no_setup and setup.missing_items():
+        setup.cmd_setup()
+    scale = args.scale * SOAK_SCALE * (QEMU_SCALE if t.under_qemu else 1.0)
     fixed_seed = getattr(args, "seed", None)
-    mx.say("soak: %s (%s, runs on %s), %g min, PTXN_TEST_SCALE=%g per round"
-           % (t.name, t.toolchain, t.runs_on, minutes, scale))
+    say("soak: %s (%s, runs on %s), %g min, PTXN_TEST_SCALE=%g per round"
+        % (t.name, t.toolchain, t.runs_on, minutes, scale))
     t0 = time.monotonic()
-    build(mx, t, bdir)
+    build(t, bdir)
     tests = race_tests(bdir)
     if not tests:
         raise SystemExit("matrix soak: no race tests in %s" % bdir)
-    mx.say("soak: built in %.0fs; each round runs %s" % (time.monotonic() - t0, " ".join(tests)))
+    say("soak: built in %.0fs; each round runs %s" % (time.monotonic() - t0, " ".join(tests)))
     rng = random.SystemRandom()
     total = {"transactions": 0, "hw_events": 0, "lost_updates": 0, "caught": 0, "cases": 0}
     start = time.monotonic()
@@ -154,30 +157,30 @@ def run_soak(mx, args):
             else:
                 total["lost_updates"] += c.get("lost_updates") or 0
         elapsed = time.monotonic() - start
-        mx.say("round %d  seed 0x%016x  %5.1fs  | total %s txns, %s A/D events, "
-               "lost updates %d (controls caught %s), %d cases, %.0fs"
-               % (k, seed, time.monotonic() - r0, human(total["transactions"]),
-                  human(total["hw_events"]), total["lost_updates"], human(total["caught"]),
-                  total["cases"], elapsed))
+        say("round %d  seed 0x%016x  %5.1fs  | total %s txns, %s A/D events, "
+            "lost updates %d (controls caught %s), %d cases, %.0fs"
+            % (k, seed, time.monotonic() - r0, human(total["transactions"]),
+               human(total["hw_events"]), total["lost_updates"], human(total["caught"]),
+               total["cases"], elapsed))
         if rc != 0 or failed or not cases:
-            mx.say("\nsoak: FAILED in round %d (meson test exit %d, %d failing case%s%s)"
-                   % (k, rc, len(failed), "" if len(failed) == 1 else "s",
-                      ", no case records" if not cases else ""))
+            say("\nsoak: FAILED in round %d (meson test exit %d, %d failing case%s%s)"
+                % (k, rc, len(failed), "" if len(failed) == 1 else "s",
+                   ", no case records" if not cases else ""))
             for c in failed[:10]:
-                mx.say("  %s: %s%s" % (c.get("test"), c.get("name"),
-                                       ": " + c["message"] if c.get("message") else ""))
-            mx.say(mx.log_tail(log, 30))
-            mx.say("\nreplay: ./matrix soak -t %s --seed 0x%016x --scale %g\n"
-                   "    or: PTXN_TEST_SEED=0x%016x PTXN_TEST_SCALE=%g meson test -C %s %s\n"
-                   "  logs: %s, %s"
-                   % (t.name, seed, args.scale, seed, scale, os.path.relpath(bdir, mx.ROOT),
-                      " ".join(tests), os.path.relpath(log, mx.ROOT),
-                      os.path.relpath(os.path.join(bdir, "meson-logs", "soak.txt"), mx.ROOT)))
+                say("  %s: %s%s" % (c.get("test"), c.get("name"),
+                                    ": " + c["message"] if c.get("message") else ""))
+            say(log_tail(log, 30))
+            say("\nreplay: ./matrix soak -t %s --seed 0x%016x --scale %g\n"
+                "    or: PTXN_TEST_SEED=0x%016x PTXN_TEST_SCALE=%g meson test -C %s %s\n"
+                "  logs: %s, %s"
+                % (t.name, seed, args.scale, seed, scale, os.path.relpath(bdir, ROOT),
+                   " ".join(tests), os.path.relpath(log, ROOT),
+                   os.path.relpath(os.path.join(bdir, "meson-logs", "soak.txt"), ROOT)))
             return 1
         if fixed_seed or time.monotonic() >= deadline:
             break
-    mx.say("\nsoak: %s passed: %d rounds in %.1f min, %s transactions, %s hardware A/D "
-           "events, lost updates 0 (negative controls caught %s)"
-           % (t.name, k, (time.monotonic() - start) / 60, human(total["transactions"]),
-              human(total["hw_events"]), human(total["caught"])))
+    say("\nsoak: %s passed: %d rounds in %.1f min, %s transactions, %s hardware A/D "
+        "events, lost updates 0 (negative controls caught %s)"
+        % (t.name, k, (time.monotonic() - start) / 60, human(total["transactions"]),
+           human(total["hw_events"]), human(total["caught"])))
     return 0

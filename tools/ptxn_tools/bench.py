@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """ptxn benchmarks side by side (issue #8, docs/bench.md): `./matrix bench [options]`.
 
@@ -31,8 +30,9 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-REPORTS = os.path.join(ROOT, "reports")
+from .common import REPORTS, ROOT, say
+from .targets import BY_NAME
+
 # The issue's fields, plus min/max, spurious faults, each direction's median (a round trip
 # is read-write -> read-only -> read-write; on x86 the way back is never quiescent, as
 # making an entry read-only moves D to SavedDirty) and what the ratios divide.
@@ -49,10 +49,6 @@ PLOTTED = ["linux-clear", "freebsd-cas", "ptxn-auto", "ptxn-auto-ptes", "ptxn-me
 PV_NAMES = {"native": "native-merge", "clear": "linux-clear", "merge": "xen-pv-unbatched",
             "lazy32": "xen-pv", "lazy512": "xen-pv-lazy512"}
 PV_COSTS = "0,1000"
-
-
-def say(msg):
-    print(msg, flush=True)
 
 
 class BenchError(Exception):
@@ -499,23 +495,23 @@ def configure(p):
 
 
 def main(argv):
-    """Without ./matrix: its options, no target table (machine files read directly)."""
+    """Without ./matrix (`PYTHONPATH=tools python3 -m ptxn_tools.bench`): its options."""
     a = configure(argparse.ArgumentParser(prog="./matrix bench")).parse_args(argv)
     return run(a, argv)
 
 
-def run(a, argv, matrix=None):
+def run(a, argv):
     """`./matrix bench`: a is the parsed options (configure()), argv the command line
-    after `bench` (recorded in the report), matrix the ./matrix module (its targets)."""
-    target = matrix.BY_NAME.get(a.target) if matrix else None
-    if matrix and target is None:
+    after `bench` (recorded in the report)."""
+    target = BY_NAME.get(a.target)
+    if target is None:
         say("unknown target %s (./matrix list)" % a.target)
         return 2
-    if target is not None and target.kind == "system":
+    if target.kind == "system":
         say("%s is a bare-metal target: ./matrix bench runs user-space programs only" % a.target)
         return 2
     # the machine files as ./matrix layers them (i686-host may run under qemu here)
-    files = target.machine_files if target is not None else None
+    files = target.machine_files
     under_qemu = bool(machine_file(a.target, files)["exe_wrapper"])
     if not a.count_sizes and (a.quick or under_qemu):
         # counts barely depend on the size; the biggest are slow to count (callgrind
@@ -531,7 +527,7 @@ def run(a, argv, matrix=None):
         compare, paravirt, wrapper = build(a.target, bdir, files)
         say("bench: built %s for %s%s" % (compare, a.target, " (runs under %s)" % " ".join(
             wrapper) if wrapper else ""))
-        if target is not None and target.note:
+        if target.note:
             say("bench: note: %s; instruction counts come from qemu's exec log" % target.note)
         with tempfile.TemporaryDirectory(prefix="ptxn-bench-") as tmp:
             timed, meta, pv_rows, counts = [], {}, [], {}
@@ -558,7 +554,7 @@ def run(a, argv, matrix=None):
     if summary:
         say("\n" + "\n".join(summary))
     report = {"target": a.target, "under_qemu": under_qemu, "quick": a.quick,
-              "note": target.note if target is not None else None,
+              "note": target.note,
               "command": "./matrix bench " + " ".join(argv), "date": time.strftime(
                   "%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "cpu": cpu_model(),
               "cpus": os.cpu_count(), "load_average_end": round(load, 2),

@@ -2,7 +2,7 @@
 """The driver: facts about the run (git, host, target), progress lines, and running each
 target's build and tests; run_report() is what `./matrix report` calls.
 
-Part of the conformance report (tools/report.py, which re-exports every name).
+Part of the conformance report (ptxn_tools.report, docs/report.md).
 """
 
 import concurrent.futures
@@ -18,11 +18,15 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 
-from report_common import ANSI, ROOT, duration, first_error_line, human, tail
-from report_logs import read_case_log, read_junit, read_meson_json_log
-from report_cases import build_cases, matrix_report, target_report, totals
-from report_schema import check, load_schema
-from report_render import md_target, terminal_matrix, write_matrix, write_target, write_text
+from .. import setup
+from ..build import meson_setup, publish_junit, run_target
+from ..common import ANSI, BUILD, ROOT, say, step, tail
+from ..targets import QEMU_SCALE, QUICK_SCALE, select_targets
+from .common import duration, first_error_line, human
+from .logs import read_case_log, read_junit, read_meson_json_log
+from .cases import build_cases, matrix_report, target_report, totals
+from .schema import check, load_schema
+from .render import md_target, terminal_matrix, write_matrix, write_target, write_text
 
 
 # ------------------------------------------------------------------- facts about the run
@@ -368,19 +372,19 @@ def read_from(path, offset):
         return ""
 
 
-def run_meson_target(mx, t, args, scale, progress, caselog):
+def run_meson_target(t, args, scale, progress, caselog):
     """Setup, build (keeping going past what does not compile), test what built.
     Returns {"build_failures": [(test or None, message, detail)],
              "target_failure": (step, message, detail) or None, "tested": bool}."""
     res = {"build_failures": [], "target_failure": None, "tested": False}
-    bdir = os.path.join(mx.BUILD, t.name)
+    bdir = os.path.join(BUILD, t.name)
     log = os.path.join(bdir, "matrix.log")
     logbase = "testlog-" + t.name
     os.makedirs(bdir, exist_ok=True)
     with open(log, "w"):
         pass
     progress.set("meson setup")
-    if mx.meson_setup(t, bdir, log) != 0:
+    if meson_setup(t, bdir, log) != 0:
         text = read_from(log, 0)
         res["target_failure"] = ("setup", "meson setup failed: " + first_error_line(text),
                                  tail(text))
@@ -389,7 +393,7 @@ def run_meson_target(mx, t, args, scale, progress, caselog):
     jobs = ["-j", str(args.jobs)] if args.jobs else []
     off = os.path.getsize(log)
     runnable = None  # None: everything built, run every test
-    if mx.step(["meson", "compile", "-C", bdir, "--ninja-args=-k0"] + jobs, log) != 0:
+    if step(["meson", "compile", "-C", bdir, "--ninja-args=-k0"] + jobs, log) != 0:
         text = read_from(log, off)
         sections = ninja_sections(text)
         tests = introspect(bdir, "tests")
@@ -441,8 +445,8 @@ def run_meson_target(mx, t, args, scale, progress, caselog):
     env = dict(os.environ, PTXN_TEST_SCALE=repr(scale), PTXN_CASE_LOG=caselog)
     nproc = ["--num-processes", str(args.jobs)] if args.jobs else []
     off = os.path.getsize(log)
-    rc = mx.step(["meson", "test", "-C", bdir, "--no-rebuild", "--logbase", logbase,
-                  "--print-errorlogs"] + nproc + (runnable or []), log, env=env)
+    rc = step(["meson", "test", "-C", bdir, "--no-rebuild", "--logbase", logbase,
+               "--print-errorlogs"] + nproc + (runnable or []), log, env=env)
     if os.path.exists(os.path.join(bdir, "meson-logs", logbase + ".json")):
         res["tested"] = True
     else:
@@ -470,17 +474,17 @@ def collect(bdir, logbase, caselog, run):
     return cases, warnings + w
 
 
-def run_one(mx, t, args, scale, board, k):
+def run_one(t, args, scale, board, k):
     n = board.n
-    bdir = os.path.join(mx.BUILD, t.name)
+    bdir = os.path.join(BUILD, t.name)
     caselog = os.path.join(bdir, "case-log.jsonl")
     progress = board.start(k, t.name)
     t0 = time.monotonic()
     try:
         if t.kind in ("native", "cross"):
-            run = run_meson_target(mx, t, args, scale, progress, caselog)
+            run = run_meson_target(t, args, scale, progress, caselog)
         else:
-            run = run_other_target(mx, t, args, scale, progress, caselog)
+            run = run_other_target(t, args, scale, progress, caselog)
         progress.set("report")
         cases, warnings = collect(bdir, "testlog-" + t.name, caselog, run)
     except BaseException:
@@ -497,16 +501,16 @@ def run_one(mx, t, args, scale, board, k):
     return rep
 
 
-def run_other_target(mx, t, args, scale, progress, caselog):
+def run_other_target(t, args, scale, progress, caselog):
     """A target that is not a Meson build (the qemu-system rows): run it the way ./matrix
     test does, giving it the case log to write, then read whatever logs it left."""
     progress.set("run (./matrix test's way)")
     progress.hold()
-    bdir = os.path.join(mx.BUILD, t.name)
+    bdir = os.path.join(BUILD, t.name)
     os.makedirs(bdir, exist_ok=True)
     with open(caselog, "w"):
         pass
-    r = mx.run_target(t, args, scale, case_log=caselog)
+    r = run_target(t, args, scale, case_log=caselog)
     run = {"build_failures": [], "target_failure": None, "tested": True}
     if r.status in ("setup failed", "build failed"):
         _, out = r.failures[0] if r.failures else (r.status, "")
@@ -524,11 +528,11 @@ def start_order(targets, times):
                                           -(times.get(t.name) or 0.0)))
 
 
-def run_report(mx, args, argv):
-    """`./matrix report`: mx is the ./matrix module, args its parsed options."""
-    targets = mx.select_targets(args.target)
-    if not args.no_setup and mx.missing_items():
-        mx.cmd_setup()
+def run_report(args, argv):
+    """`./matrix report`: args is ./matrix's parsed options, argv its command line."""
+    targets = select_targets(args.target)
+    if not args.no_setup and setup.missing_items():
+        setup.cmd_setup()
     outdir = os.path.abspath(args.out or os.path.join(ROOT, "reports"))
     os.makedirs(outdir, exist_ok=True)
     load_schema()  # fail early if the schema is unreadable
@@ -537,7 +541,7 @@ def run_report(mx, args, argv):
             "quick": bool(args.quick)}
     t0 = time.monotonic()
     load = LoadSampler()
-    times = last_times(mx.BUILD, args.quick)
+    times = last_times(BUILD, args.quick)
     # Targets are independent (each its own build directory and logs): several run at once
     # so that one target's serial tail (its last long test, a link) leaves no core idle.
     workers = max(1, min(len(targets), getattr(args, "targets_at_once", 0)
@@ -548,11 +552,11 @@ def run_report(mx, args, argv):
     def one(k, t):
         # as ./matrix test sizes them; its qemu-system rows (kind "system") do not take
         # QEMU_SCALE
-        scale = args.scale * (mx.QEMU_SCALE if t.under_qemu and t.kind in ("native", "cross")
+        scale = args.scale * (QEMU_SCALE if t.under_qemu and t.kind in ("native", "cross")
                               else 1.0)
         if args.quick:
-            scale *= mx.QUICK_SCALE
-        return run_one(mx, t, args, scale, board, k)
+            scale *= QUICK_SCALE
+        return run_one(t, args, scale, board, k)
 
     done = {}
     try:
@@ -561,10 +565,10 @@ def run_report(mx, args, argv):
             for f in concurrent.futures.as_completed(futures):
                 t = futures[f]
                 rep = f.result()
-                save_time(mx.BUILD, args.quick, t.name, rep["seconds"])
+                save_time(BUILD, args.quick, t.name, rep["seconds"])
                 if t.kind in ("native", "cross"):
-                    mx.publish_junit(t, os.path.join(mx.BUILD, t.name, "meson-logs",
-                                                     "testlog-%s.junit.xml" % t.name), outdir)
+                    publish_junit(t, os.path.join(BUILD, t.name, "meson-logs",
+                                                  "testlog-%s.junit.xml" % t.name), outdir)
                 info["generated"] = now_iso()
                 write_target(outdir, rep, info)
                 done[t.name] = rep
@@ -579,12 +583,12 @@ def run_report(mx, args, argv):
     write_matrix(outdir, m)
     tt = m["totals"]
     rel = os.path.relpath(outdir, os.getcwd())
-    mx.say("\n" + terminal_matrix(m))
-    mx.say("\n%d target%s in %s, %d at once (load average %.2f mean); reports: "
-           "%s/matrix.html, matrix.md, matrix.json and <target>.json/.md" % (
-               len(reports), "" if len(reports) == 1 else "s", duration(time.monotonic() - t0),
-               workers, info["host"]["load_average"]["mean_1min"], rel))
-    mx.say("%d passed, %d failed" % (tt["passed"], tt["failed"]))
+    say("\n" + terminal_matrix(m))
+    say("\n%d target%s in %s, %d at once (load average %.2f mean); reports: "
+        "%s/matrix.html, matrix.md, matrix.json and <target>.json/.md" % (
+            len(reports), "" if len(reports) == 1 else "s", duration(time.monotonic() - t0),
+            workers, info["host"]["load_average"]["mean_1min"], rel))
+    say("%d passed, %d failed" % (tt["passed"], tt["failed"]))
     return 0 if m["status"] == "pass" else 1
 
 

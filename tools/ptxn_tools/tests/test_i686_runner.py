@@ -9,31 +9,31 @@ properties, and one real build of the smoke test configured with the qemu overla
 through it (it checks uname and the CPU model qemu emulates).
 
 Run by `meson test` on the host GCC build (tools/meson.build); by hand:
-`python3 -m unittest tools/test_i686_runner.py -v`.
+`cd tools && python3 -m unittest -v ptxn_tools.tests.test_i686_runner`.
 """
 
 import os
-import runpy
 import shutil
 import subprocess
-import sys
 import tempfile
 import unittest
 import xml.etree.ElementTree as ET
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from ptxn_tools import targets
+from ptxn_tools.build import meson_setup, publish_junit
+from ptxn_tools.common import log_tail
+from ptxn_tools.targets import BY_NAME, i686_host_runner, probe_i686
 
 
-def load_matrix(env_value):
-    """A fresh ./matrix module (the runner is decided once per module) under
+def decide(env_value):
+    """Decide the runner afresh (it is decided once per ./matrix run) under
     PTXN_I686_HOST=env_value (None: unset)."""
     old = os.environ.pop("PTXN_I686_HOST", None)
     if env_value is not None:
         os.environ["PTXN_I686_HOST"] = env_value
     try:
-        mx = runpy.run_path(os.path.join(ROOT, "matrix"), run_name="ptxn_matrix_under_test")
-        mx["i686_host_runner"]()  # decide now, under this environment
-        return mx
+        targets._i686_runner = None
+        i686_host_runner()  # decide now, under this environment
     finally:
         os.environ.pop("PTXN_I686_HOST", None)
         if old is not None:
@@ -42,9 +42,9 @@ def load_matrix(env_value):
 
 class RunnerChoice(unittest.TestCase):
     def test_forced_qemu(self):
-        mx = load_matrix("qemu")
-        t = mx["BY_NAME"]["i686-host"]
-        self.assertEqual(mx["i686_host_runner"](), ("qemu", "PTXN_I686_HOST=qemu"))
+        decide("qemu")
+        t = BY_NAME["i686-host"]
+        self.assertEqual(i686_host_runner(), ("qemu", "PTXN_I686_HOST=qemu"))
         self.assertEqual(t.runs_on, "qemu-i386")
         self.assertTrue(t.under_qemu)
         self.assertEqual(t.cpu, "max")
@@ -52,11 +52,11 @@ class RunnerChoice(unittest.TestCase):
                                            "cross-files/i686-host.under-qemu.ini"])
         self.assertIn("qemu-i386 -cpu max", t.note)
         # the i686-qemu row keeps its own, different CPU
-        self.assertEqual(mx["BY_NAME"]["i686-qemu"].cpu, "pentium2")
+        self.assertEqual(BY_NAME["i686-qemu"].cpu, "pentium2")
 
     def test_forced_native(self):
-        mx = load_matrix("native")
-        t = mx["BY_NAME"]["i686-host"]
+        decide("native")
+        t = BY_NAME["i686-host"]
         self.assertEqual(t.runs_on, "host")
         self.assertFalse(t.under_qemu)
         self.assertEqual(t.machine_files, ["cross-files/i686-host.ini"])
@@ -64,13 +64,13 @@ class RunnerChoice(unittest.TestCase):
 
     def test_bad_value_is_refused(self):
         with self.assertRaises(SystemExit) as cm:
-            load_matrix("sometimes")
+            decide("sometimes")
         self.assertIn("PTXN_I686_HOST", str(cm.exception))
 
     @unittest.skipUnless(shutil.which("i686-linux-gnu-gcc"), "no i686 cross compiler")
     def test_probe_agrees_with_running_a_binary(self):
-        mx = load_matrix(None)
-        ok, why = mx["probe_i686"]()
+        decide(None)
+        ok, why = probe_i686()
         with tempfile.TemporaryDirectory() as d:
             src, exe = os.path.join(d, "t.c"), os.path.join(d, "t")
             with open(src, "w") as f:
@@ -81,17 +81,17 @@ class RunnerChoice(unittest.TestCase):
             except OSError:
                 runs = False
         self.assertEqual(ok, runs, why)
-        self.assertEqual(mx["i686_host_runner"]()[0], "native" if runs else "qemu")
+        self.assertEqual(i686_host_runner()[0], "native" if runs else "qemu")
 
     def test_junit_properties_say_where_it_ran(self):
-        mx = load_matrix("qemu")
-        t = mx["BY_NAME"]["i686-host"]
+        decide("qemu")
+        t = BY_NAME["i686-host"]
         with tempfile.TemporaryDirectory() as d:
             src = os.path.join(d, "in.xml")
             with open(src, "w") as f:
                 f.write('<testsuites><testsuite name="ptxn.smoke_slot" tests="1">'
                         '<testcase name="a"/></testsuite></testsuites>')
-            mx["publish_junit"](t, src, d)
+            publish_junit(t, src, d)
             root = ET.parse(os.path.join(d, "junit", "i686-host.xml")).getroot()
             props = {p.get("name"): p.get("value")
                      for p in root.find("testsuite").find("properties")}
@@ -107,13 +107,13 @@ class QemuOverlayBuild(unittest.TestCase):
     the smoke test builds and passes through the wrapper (uname i686, CPU model max)."""
 
     def test_smoke_test_runs_under_the_overlay(self):
-        mx = load_matrix("qemu")
-        t = mx["BY_NAME"]["i686-host"]
+        decide("qemu")
+        t = BY_NAME["i686-host"]
         bdir = tempfile.mkdtemp(prefix="ptxn-i686-overlay-")
         try:
             log = os.path.join(bdir, "matrix.log")
             open(log, "w").close()
-            self.assertEqual(mx["meson_setup"](t, bdir, log), 0, mx["log_tail"](log))
+            self.assertEqual(meson_setup(t, bdir, log), 0, log_tail(log))
             r = subprocess.run(["meson", "test", "-C", bdir, "smoke_slot", "--print-errorlogs"],
                                env=dict(os.environ, PTXN_TEST_SCALE="0.01"),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -122,7 +122,7 @@ class QemuOverlayBuild(unittest.TestCase):
                 text = f.read()
             self.assertIn("qemu-i386-static -cpu max", text)
             # configured again with the same files: nothing to do, the build is kept
-            self.assertEqual(mx["meson_setup"](t, bdir, log), 0)
+            self.assertEqual(meson_setup(t, bdir, log), 0)
             self.assertTrue(os.path.exists(os.path.join(bdir, "tests", "test_smoke_slot")))
         finally:
             shutil.rmtree(bdir, ignore_errors=True)

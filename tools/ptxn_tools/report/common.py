@@ -1,16 +1,15 @@
 # SPDX-License-Identifier: MIT
-"""Shared by every part of the report: paths, the schema version, the strategy order, the
+"""Shared by every part of the report: the schema's path and version, the strategy order, the
 thresholds, the patterns of the logs read, ReportError, and small text helpers.
 
-Part of the conformance report (tools/report.py, which re-exports every name).
+Part of the conformance report (ptxn_tools.report, docs/report.md).
 """
 
 import os
 import re
 
+from ..common import ANSI, ROOT
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
 SCHEMA_PATH = os.path.join(ROOT, "docs", "report.schema.json")
 SCHEMA_VERSION = 2
 
@@ -29,7 +28,6 @@ CONSOLE_TAG = "PTXN-CASE "
 RECORD_FIELDS = ("test", "name", "strategy", "format", "status", "transactions", "hw_events",
                  "lost_updates", "spurious_faults", "traps", "seconds", "message")
 METRICS = ("transactions", "hw_events", "lost_updates", "spurious_faults")
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # Check's TAP line after "ok N - ": file[:line]:tcase:test: message
 CHECK_DESC = re.compile(r"^(?P<file>[^:]*):(?:\d+:)?(?P<tcase>[^:]*):(?P<test>[^:\s]+): ?"
                         r"(?P<msg>.*)$", re.S)
@@ -41,11 +39,6 @@ class ReportError(Exception):
 
 
 # ------------------------------------------------------------------------------ helpers
-
-
-def tail(text, n=30):
-    lines = ANSI.sub("", text or "").rstrip("\n").splitlines()
-    return "\n".join(lines[-n:])
 
 
 def short_test_name(full):

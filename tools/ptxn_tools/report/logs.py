@@ -2,7 +2,7 @@
 """Reading what a test run left: the case log (tests/case_log.h), `PTXN-CASE` console
 lines, Meson's JSON test log, its JUnit log, and Check's TAP lines.
 
-Part of the conformance report (tools/report.py, which re-exports every name).
+Part of the conformance report (ptxn_tools.report, docs/report.md).
 """
 
 import json
@@ -10,7 +10,8 @@ import os
 import re
 import xml.etree.ElementTree as ET
 
-from report_common import CHECK_DESC, CONSOLE_TAG, METRICS, RECORD_FIELDS, TAP_LINE, tail
+from ..common import tail
+from .common import CHECK_DESC, CONSOLE_TAG, METRICS, RECORD_FIELDS, TAP_LINE
 
 
 # ------------------------------------------------------------------- reading the logs

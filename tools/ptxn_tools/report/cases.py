@@ -2,13 +2,14 @@
 """Building cases: one per Check test case, joined from the JUnit log, the case log and the
 executables Meson ran; totals, strategies, and the per-target and matrix reports.
 
-Part of the conformance report (tools/report.py, which re-exports every name).
+Part of the conformance report (ptxn_tools.report, docs/report.md).
 """
 
-from report_common import (
+from ..common import tail
+from .common import (
     METRICS, MIN_SYSTEM_HW_EVENTS, MIN_TRANSACTIONS, SCHEMA_VERSION, STRATEGY_ORDER, first_failure_line, human,
-    short_test_name, tail)
-from report_logs import parse_console, split_subtest, tap_context, tap_descriptions
+    short_test_name)
+from .logs import parse_console, split_subtest, tap_context, tap_descriptions
 
 
 # --------------------------------------------------------------------- building cases

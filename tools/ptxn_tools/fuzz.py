@@ -19,8 +19,8 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+from .common import ROOT, say
+
 FUZZ = os.path.join(ROOT, "fuzz")
 OUT = os.path.join(ROOT, "build", "fuzz")
 
@@ -36,10 +36,6 @@ CFLAGS = ["-g", "-O1", "-fsanitize=fuzzer,address,undefined", "-fno-sanitize-rec
 QUICK_SECONDS = 10   # per harness run under --quick: 12 runs + 24 builds ~ 2.5 min on 2 cores
 DEFAULT_SECONDS = 60
 TIMEOUT_PER_INPUT = 10  # seconds: a commit that never returns (a CAS loop) is a failure
-
-
-def say(msg):
-    print(msg, flush=True)
 
 
 def rel(path):
@@ -140,7 +136,8 @@ def configure(p):
 
 
 def main(argv):
-    """Without ./matrix (which installs what is missing first)."""
+    """Without ./matrix (which installs what is missing first):
+    `PYTHONPATH=tools python3 -m ptxn_tools.fuzz`."""
     return run(configure(argparse.ArgumentParser(prog="./matrix fuzz")).parse_args(argv))
 
 

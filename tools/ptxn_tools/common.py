@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: MIT
+"""What every command of ./matrix shares: the paths, printing a line, the tail of a log,
+and running one logged build step."""
+
+import os
+import re
+import subprocess
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, "build")
+REPORTS = os.path.join(ROOT, "reports")
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def say(msg):
+    print(msg, flush=True)
+
+
+def tail(text, n=30):
+    lines = ANSI.sub("", text or "").rstrip("\n").splitlines()
+    return "\n".join(lines[-n:])
+
+
+def log_tail(path, n=25):
+    try:
+        with open(path, errors="replace") as f:
+            return tail(f.read(), n)
+    except OSError:
+        return "(no log at %s)" % path
+
+
+def step(cmd, log, env=None):
+    """Run one build step with its output appended to `log`; returns the exit code."""
+    with open(log, "a") as f:
+        f.write("$ " + " ".join(cmd) + "\n")
+        f.flush()
+        return subprocess.run(cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL, env=env).returncode
