@@ -22,8 +22,7 @@ PTXN_INLINE uint64_t ptxn_txn_break(ptxn_pte_t *ptep)
 {
 #ifdef PTXN_ARCH_PTE_BREAK_MARK
 	return ptxn_arch_slot_update(&ptep->storage,
-				     PTXN_STEPS_STORAGE(PTXN_ARCH_PTE_HW_VALID | PTXN_ARCH_PTE_YOUNG |
-						  PTXN_ARCH_PTE_HW_DIRTY),
+				     PTXN_STEPS_STORAGE(PTXN_ARCH_PTE_HW_VALID | PTXN_ARCH_PTE_MMU_SETS),
 				     PTXN_STEPS_STORAGE(PTXN_ARCH_PTE_BREAK_MARK));
 #else
 	return ptxn_arch_slot_xchg(&ptep->storage, 0);
@@ -115,9 +114,9 @@ PTXN_INLINE uint64_t ptxn_txn_harvest(ptxn_pte_t *ptep)
 {
 	uint64_t seen;
 
-	if (PTXN_ARCH_PTE_RDONLY == 0) /* A/D are plain bits: one atomic and-not */
+	if (PTXN_ARCH_PTE_MMU_CLEARS == 0) /* the MMU only sets bits: one atomic and-not */
 		return ptxn_arch_slot_update(&ptep->storage,
-					     PTXN_STEPS_STORAGE(PTXN_ARCH_PTE_YOUNG | PTXN_ARCH_PTE_HW_DIRTY), 0);
+					     PTXN_STEPS_STORAGE(PTXN_ARCH_PTE_MMU_SETS), 0);
 	seen = ptxn_arch_slot_load(&ptep->storage);
 	for (;;) {
 		ptxn_pteval_t now = ptxn_arch_pte_from_storage(seen);
@@ -152,13 +151,13 @@ PTXN_INLINE bool ptxn_txn_started_broken(const ptxn_mm_t *mm, ptxn_pteval_t old)
  */
 struct ptxn_txn_ad {
 	ptxn_pteval_t any;  /* OR of the entries */
-	bool hw_dirty;      /* some entry is hardware-dirty (formats with a dirty state) */
+	bool hw_dirty;      /* some entry is hardware-dirty (where the MMU clears a bit for it) */
 };
 
 PTXN_INLINE void ptxn_txn_ad_fold(struct ptxn_txn_ad *ad, ptxn_pteval_t v)
 {
 	ad->any |= v;
-	if (PTXN_ARCH_PTE_HW_DIRTY == 0)
+	if (PTXN_ARCH_PTE_MMU_CLEARS != 0) /* a dirtiness the OR cannot see */
 		ad->hw_dirty |= ptxn_arch_pte_hw_dirty(v);
 }
 
@@ -167,7 +166,7 @@ PTXN_INLINE ptxn_pteval_t ptxn_txn_ad_apply(const struct ptxn_txn_ad *ad, ptxn_p
 {
 	if (ptxn_arch_pte_young(ad->any))
 		first = ptxn_arch_pte_mkyoung(first);
-	if ((ad->any & (PTXN_ARCH_PTE_HW_DIRTY | PTXN_ARCH_PTE_SW_DIRTY)) || ad->hw_dirty)
+	if ((ad->any & PTXN_ARCH_PTE_DIRTY_BITS) || ad->hw_dirty)
 		first = ptxn_arch_pte_mkdirty(first);
 	return first;
 }
