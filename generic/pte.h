@@ -27,10 +27,10 @@
 /* A format must define all of these; a missing one is an error naming it. */
 #if !defined(PTXN_ARCH_PTE_BIG_ENDIAN) || !defined(PTXN_ARCH_PAGE_SHIFT) ||                  \
 	!defined(PTXN_ARCH_PTE_PFN_MASK) || !defined(PTXN_ARCH_PTE_HW_VALID) ||             \
-	!defined(PTXN_ARCH_PTE_PRESENT) || !defined(PTXN_ARCH_PTE_NONE_IGNORE) ||      \
+	!defined(PTXN_ARCH_PTE_PRESENT) || !defined(PTXN_ARCH_PTE_MMU_SETS_IN_NONE) ||      \
 	!defined(PTXN_ARCH_PTE_YOUNG) || !defined(PTXN_ARCH_PTE_WRITE) ||                    \
 	!defined(PTXN_ARCH_PTE_SW_DIRTY) || !defined(PTXN_ARCH_PTE_CHG_MASK) ||              \
-	!defined(PTXN_ARCH_PTE_RESERVED) || !defined(PTXN_ARCH_BROKEN_MAY_GAIN_HW_UPDATES) ||        \
+	!defined(PTXN_ARCH_PTE_RESERVED) || !defined(PTXN_ARCH_MMU_LATE_WRITEBACK) ||        \
 	!defined(PTXN_ARCH_DIRTY_NEEDS_WRITE_IN_MEMORY) || !defined(PTXN_FORMAT_NAME)
 #error "ptxn: the format header is missing a mandatory PTXN_ARCH_* definition"
 #endif
@@ -81,7 +81,7 @@ PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_from_storage(uint64_t raw)
 #ifndef PTXN_HAVE_ARCH_PTE_NONE
 PTXN_INLINE bool ptxn_arch_pte_none(ptxn_pteval_t v)
 {
-	return !(v & ~(ptxn_pteval_t)PTXN_ARCH_PTE_NONE_IGNORE);
+	return !(v & ~(ptxn_pteval_t)PTXN_ARCH_PTE_MMU_SETS_IN_NONE);
 }
 #endif
 
@@ -299,7 +299,7 @@ PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_fold_hw(ptxn_pteval_t next, ptxn_pteval_
  * PTXN_MM_WRPROTECT_FLUSHED (a stale writable translation is what could set it); an arch
  * adds its own (x86: PTXN_MM_X86_CET). Where dirty is checked against memory
  * (PTXN_ARCH_DIRTY_NEEDS_WRITE_IN_MEMORY) the flag changes nothing. (A/D the MMU sets in an
- * empty entry are not updates of a live translation: PTXN_ARCH_PTE_NONE_IGNORE.)
+ * empty entry are not updates of a live translation: PTXN_ARCH_PTE_MMU_SETS_IN_NONE.)
  */
 #ifndef PTXN_ARCH_MM_READONLY_FINAL
 #define PTXN_ARCH_MM_READONLY_FINAL ((unsigned)PTXN_MM_WRPROTECT_FLUSHED)
@@ -311,7 +311,7 @@ PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_fold_hw(ptxn_pteval_t next, ptxn_pteval_
  * Accessed/Dirty update the hardware can still make to v is setting young while young_ok,
  * or recording dirty while dirty_ok. Young can be set in any entry the MMU may still use,
  * and in a broken one unless it is empty where a translation in flight may still write
- * back (PTXN_ARCH_BROKEN_MAY_GAIN_HW_UPDATES); dirty likewise, where the entry can record it:
+ * back (PTXN_ARCH_MMU_LATE_WRITEBACK); dirty likewise, where the entry can record it:
  * only a writable one if the update is checked against memory
  * (PTXN_ARCH_DIRTY_NEEDS_WRITE_IN_MEMORY), else any (a stale writable TLB entry may set
  * it in a read-only one) unless the mm's promise PTXN_ARCH_MM_READONLY_FINAL says
@@ -323,7 +323,7 @@ PTXN_INLINE bool ptxn_arch_pte_hw_final(unsigned mm_flags, ptxn_pteval_t v, bool
 					bool dirty_ok)
 {
 	const unsigned live = (unsigned)ptxn_arch_pte_hw_valid(v) |
-			      ((unsigned)PTXN_ARCH_BROKEN_MAY_GAIN_HW_UPDATES &
+			      ((unsigned)PTXN_ARCH_MMU_LATE_WRITEBACK &
 			       (unsigned)!ptxn_arch_pte_none(v));
 	const unsigned can_dirty = PTXN_ARCH_DIRTY_NEEDS_WRITE_IN_MEMORY
 					   ? (unsigned)ptxn_arch_pte_write(v)

@@ -89,7 +89,7 @@ static void build_entries(void)
 	}
 	add(0);
 	add(~UINT64_C(0));
-	add(PTXN_ARCH_PTE_NONE_IGNORE);
+	add(PTXN_ARCH_PTE_MMU_SETS_IN_NONE);
 	for (k = 0; k < 64; k++) {
 		add(UINT64_C(1) << k);
 		add(~(UINT64_C(1) << k));

@@ -60,7 +60,7 @@
 #define PTXN_ARCH_PTE_PFN_MASK		PTXN_ARM64_OA_MASK
 #define PTXN_ARCH_PTE_HW_VALID		PTXN_ARM64_VALID
 #define PTXN_ARCH_PTE_PRESENT		(PTXN_ARM64_VALID | PTXN_ARM64_PROT_NONE)
-#define PTXN_ARCH_PTE_NONE_IGNORE	0 /* an invalid descriptor is never updated */
+#define PTXN_ARCH_PTE_MMU_SETS_IN_NONE	0 /* an invalid descriptor is never updated */
 #define PTXN_ARCH_PTE_YOUNG		PTXN_ARM64_AF
 /*
  * No dirty bit (so no PTXN_ARCH_PTE_HW_DIRTY): the MMU sets AF, and records a write by
@@ -262,7 +262,7 @@ PTXN_INLINE uint64_t ptxn_arch_pte_wrprotect(uint64_t v)
 #define PTXN_ARCH_CONT_PTES		16u
 
 /* A cleared entry is invalid: the walker neither uses nor updates it (no write-back). */
-#define PTXN_ARCH_BROKEN_MAY_GAIN_HW_UPDATES 0
+#define PTXN_ARCH_MMU_LATE_WRITEBACK 0
 
 PTXN_INLINE bool ptxn_arch_change_needs_break(unsigned mm_flags, uint64_t old, uint64_t next)
 {

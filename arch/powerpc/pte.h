@@ -57,7 +57,7 @@
  * An empty entry can still receive an R or C write-back from a translation that was in
  * flight when software cleared it (Linux RADIX_PTE_NONE_MASK): still empty.
  */
-#define PTXN_ARCH_PTE_NONE_IGNORE	(PTXN_PPC_REFERENCE | PTXN_PPC_CHANGE)
+#define PTXN_ARCH_PTE_MMU_SETS_IN_NONE	(PTXN_PPC_REFERENCE | PTXN_PPC_CHANGE)
 #define PTXN_ARCH_PTE_YOUNG		PTXN_PPC_REFERENCE
 #define PTXN_ARCH_PTE_HW_DIRTY		PTXN_PPC_CHANGE
 #define PTXN_ARCH_PTE_WRITE		PTXN_PPC_WRITE
@@ -144,7 +144,7 @@ PTXN_INLINE unsigned ptxn_arch_pte_prot_flags(uint64_t v)
  * at the break everything found at commit is such a late update, to be kept.
  */
 #define PTXN_ARCH_PTE_BREAK_MARK PTXN_PPC_INVALID
-#define PTXN_ARCH_BROKEN_MAY_GAIN_HW_UPDATES 1
+#define PTXN_ARCH_MMU_LATE_WRITEBACK 1
 
 /*
  * The PowerPC radix quiescent rule, which generic/pte.h's ptxn_arch_pte_hw_final() derives

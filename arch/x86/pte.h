@@ -90,7 +90,7 @@
  * A/D bits in pte/pmd/pud_none()"): the CPU may set A and D in an entry that is not
  * present. An empty entry that gained them is still empty.
  */
-#define PTXN_ARCH_PTE_NONE_IGNORE	(PTXN_X86_ACCESSED | PTXN_X86_DIRTY)
+#define PTXN_ARCH_PTE_MMU_SETS_IN_NONE	(PTXN_X86_ACCESSED | PTXN_X86_DIRTY)
 #define PTXN_ARCH_PTE_YOUNG		PTXN_X86_ACCESSED
 #define PTXN_ARCH_PTE_HW_DIRTY		PTXN_X86_DIRTY
 #define PTXN_ARCH_PTE_WRITE		PTXN_X86_RW
@@ -180,7 +180,7 @@ PTXN_INLINE unsigned ptxn_arch_pte_prot_flags(uint64_t v)
  * modify a paging-structure entry and invalidate afterwards), and no erratum forces one.
  * A cleared entry receives no hardware update but KNL's stray A/D, which is not an access.
  */
-#define PTXN_ARCH_BROKEN_MAY_GAIN_HW_UPDATES 0
+#define PTXN_ARCH_MMU_LATE_WRITEBACK 0
 
 /*
  * A young entry with R/W=0 can only gain D through a stale writable TLB entry, and only
