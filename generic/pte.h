@@ -3,9 +3,10 @@
  * ptxn/generic/pte.h - every value-level pte operation, built from the format's
  * definitions (the PTXN_ARCH_PTE_* masks of arch/<format>/pte.h), asm-generic style.
  *
- * Each function may be replaced by the format header (#define PTXN_HAVE_ARCH_PTE_<NAME>);
- * with PTXN_FORCE_GENERIC none is, and tests/test_differential.c checks that both give
- * the same bits. Values here are ptxn_pteval_t: a uint64_t in CPU bit order.
+ * Each function may be replaced by the format header (#define PTXN_HAVE_ARCH_PTE_<NAME>):
+ * by the format's own rule where it differs (also under PTXN_FORCE_GENERIC), or by an
+ * optimised version (not under PTXN_FORCE_GENERIC; tests/test_differential.c checks that
+ * both builds give the same bits). Values here are ptxn_pteval_t: a uint64_t in CPU bit order.
  *
  * The dirty rule here is the common one: the hardware records a write by setting a dirty
  * bit, PTXN_ARCH_PTE_HW_DIRTY (x86 D, PowerPC C). A format that records it otherwise
@@ -26,11 +27,11 @@
 
 /* A format must define all of these; a missing one is an error naming it. */
 #if !defined(PTXN_ARCH_PTE_BIG_ENDIAN) || !defined(PTXN_ARCH_PAGE_SHIFT) ||                  \
-	!defined(PTXN_ARCH_PTE_PFN_MASK) || !defined(PTXN_ARCH_PTE_HW_VALID) ||             \
-	!defined(PTXN_ARCH_PTE_PRESENT) || !defined(PTXN_ARCH_PTE_MMU_SETS_IN_NONE) ||      \
-	!defined(PTXN_ARCH_PTE_YOUNG) || !defined(PTXN_ARCH_PTE_WRITE) ||                    \
-	!defined(PTXN_ARCH_PTE_SW_DIRTY) || !defined(PTXN_ARCH_PTE_CHG_MASK) ||              \
-	!defined(PTXN_ARCH_PTE_RESERVED) || !defined(PTXN_ARCH_MMU_LATE_WRITEBACK) ||        \
+	!defined(PTXN_ARCH_PTE_PFN_MASK) || !defined(PTXN_ARCH_PTE_HW_VALID) ||                \
+	!defined(PTXN_ARCH_PTE_PRESENT) || !defined(PTXN_ARCH_PTE_MMU_SETS_IN_NONE) ||         \
+	!defined(PTXN_ARCH_PTE_YOUNG) || !defined(PTXN_ARCH_PTE_WRITE) ||                      \
+	!defined(PTXN_ARCH_PTE_SW_DIRTY) || !defined(PTXN_ARCH_PTE_CHG_MASK) ||                \
+	!defined(PTXN_ARCH_PTE_RESERVED) || !defined(PTXN_ARCH_MMU_LATE_WRITEBACK) ||          \
 	!defined(PTXN_ARCH_DIRTY_NEEDS_WRITE_IN_MEMORY) || !defined(PTXN_FORMAT_NAME)
 #error "ptxn: the format header is missing a mandatory PTXN_ARCH_* definition"
 #endif
@@ -49,16 +50,16 @@
 #ifndef PTXN_ARCH_PTE_MMU_SETS
 #define PTXN_ARCH_PTE_MMU_SETS (PTXN_ARCH_PTE_YOUNG | PTXN_ARCH_PTE_HW_DIRTY)
 #endif
-#elif !(defined(PTXN_ARCH_PTE_MMU_SETS) && defined(PTXN_HAVE_ARCH_PTE_HW_DIRTY) &&          \
-	defined(PTXN_HAVE_ARCH_PTE_MKCLEAN) && defined(PTXN_HAVE_ARCH_PTE_MKDIRTY) &&       \
-	defined(PTXN_HAVE_ARCH_PTE_WRPROTECT) && defined(PTXN_HAVE_ARCH_PTE_MODIFY) &&      \
+#elif !(defined(PTXN_ARCH_PTE_MMU_SETS) && defined(PTXN_HAVE_ARCH_PTE_HW_DIRTY) &&       \
+	defined(PTXN_HAVE_ARCH_PTE_MKCLEAN) && defined(PTXN_HAVE_ARCH_PTE_MKDIRTY) &&          \
+	defined(PTXN_HAVE_ARCH_PTE_WRPROTECT) && defined(PTXN_HAVE_ARCH_PTE_MODIFY) &&         \
 	defined(PTXN_HAVE_ARCH_PTE_STRIP_HW))
 #error "ptxn: a format without a dirty bit (PTXN_ARCH_PTE_HW_DIRTY) defines PTXN_ARCH_PTE_MMU_SETS and its own hw_dirty, mkclean, mkdirty, wrprotect, modify and strip_hw (see arch/arm64/pte.h)"
 #endif
 #ifndef PTXN_ARCH_PTE_MMU_CLEARS
 #define PTXN_ARCH_PTE_MMU_CLEARS 0
 #endif
-#define PTXN_ARCH_PTE_DIRTY_BITS                                                                 \
+#define PTXN_ARCH_PTE_DIRTY_BITS                                                          \
 	((PTXN_ARCH_PTE_MMU_SETS & ~PTXN_ARCH_PTE_YOUNG) | PTXN_ARCH_PTE_SW_DIRTY)
 
 /* ---- byte order of the stored slot --------------------------------------------------- */
