@@ -10,8 +10,8 @@
  *   hardware dirty = DBM=1, AP[2]=0,
  *   read-only      = DBM=0, AP[2]=1, and its dirtiness, if any, in a software bit (55),
  * and making a page read-only moves hardware dirtiness into bit 55 so it is never lost.
- * The rule's functions (hw_dirty, mkclean, mkdirty, wrprotect, modify, strip_hw) are below,
- * after the protection table; generic/pte.h builds the rest from them. The quiescent rule
+ * The rule's functions (write, hw_dirty, mkclean, mkdirty, wrprotect, modify, strip_hw) are
+ * below the protection table; generic/pte.h builds the rest from them. The quiescent rule
  * is ptxn_arch_pte_hw_final() at the end. The hardware side (HA/HD, faults) is in
  * hwemu/arm64/mmu.h.
  */
@@ -159,10 +159,17 @@ PTXN_INLINE unsigned ptxn_arch_pte_prot_flags(uint64_t v)
  * (generic/pte.h has only the dirty-bit rule). Each keeps the normal form: a writable
  * entry's dirtiness is AP[2]=0, a read-only one's is bit 55.
  */
+/* Writable = DBM set, whatever AP[2] says (Linux's PTE_WRITE is DBM). */
+#define PTXN_HAVE_ARCH_PTE_WRITE
+PTXN_INLINE bool ptxn_arch_pte_write(uint64_t v)
+{
+	return (v & PTXN_ARM64_DBM) != 0;
+}
+
 #define PTXN_HAVE_ARCH_PTE_HW_DIRTY
 PTXN_INLINE bool ptxn_arch_pte_hw_dirty(uint64_t v)
 {
-	return (v & PTXN_ARM64_DBM) && !(v & PTXN_ARM64_RDONLY);
+	return ptxn_arch_pte_write(v) && !(v & PTXN_ARM64_RDONLY);
 }
 
 /* A writable entry made clean is DBM=1, AP[2]=1: the next write marks it again. */
@@ -206,9 +213,10 @@ PTXN_INLINE uint64_t ptxn_arch_pte_strip_hw(uint64_t v)
  * loses it (Linux pte_modify: "preserve the hardware dirty information").
  */
 #define PTXN_HAVE_ARCH_PTE_MODIFY
+PTXN_INLINE bool ptxn_arch_pte_dirty(ptxn_pteval_t v); /* hw_dirty or bit 55: generic/pte.h */
 PTXN_INLINE uint64_t ptxn_arch_pte_modify(uint64_t v, uint64_t prot_bits)
 {
-	const bool dirty = ptxn_arch_pte_hw_dirty(v) || (v & PTXN_ARM64_SW_DIRTY);
+	const bool dirty = ptxn_arch_pte_dirty(v);
 	uint64_t n = (v & PTXN_ARCH_PTE_CHG_MASK) | (prot_bits & ~PTXN_ARCH_PTE_CHG_MASK);
 
 	n &= ~PTXN_ARM64_SW_DIRTY;
