@@ -22,16 +22,21 @@ PTXN_INLINE uint64_t ptxn_txn_break(ptxn_pte_t *ptep)
 {
 #ifdef PTXN_ARCH_PTE_BREAK_MARK
 	return ptxn_arch_slot_update(&ptep->storage,
-				     PTXN_STEPS_STORAGE(PTXN_ARCH_PTE_HW_VALID | PTXN_ARCH_PTE_YOUNG |
-						  PTXN_ARCH_PTE_HW_DIRTY),
+				     PTXN_STEPS_STORAGE(PTXN_ARCH_PTE_HW_VALID | PTXN_ARCH_PTE_MMU_SETS),
 				     PTXN_STEPS_STORAGE(PTXN_ARCH_PTE_BREAK_MARK));
 #else
 	return ptxn_arch_slot_xchg(&ptep->storage, 0);
 #endif
 }
 
-/* Fold into next what the hardware set in the slot since hw state was last stripped from it. */
-PTXN_INLINE void ptxn_txn_cas_fold(ptxn_mm_t *mm, ptxn_pte_t *ptep, uint64_t seen, ptxn_pteval_t next)
+/*
+ * Compare-and-swap next into the slot (seen: its value as last loaded, storage order),
+ * keeping every Accessed/Dirty state the slot holds: merge_hw against a baseline with
+ * none (strip_hw of what is there). What a batch that left its entries live keeps (Xen's
+ * PRESERVE_AD), and what an unbreak keeps of a late write-back.
+ */
+PTXN_INLINE void ptxn_txn_cas_keep_held_ad(ptxn_mm_t *mm, ptxn_pte_t *ptep, uint64_t seen,
+					   ptxn_pteval_t next)
 {
 	uint64_t desired;
 
@@ -72,9 +77,9 @@ PTXN_INLINE void ptxn_txn_store_absorbing(unsigned int mm_flags, ptxn_pte_t *pte
 /* Install next into a broken slot. */
 PTXN_INLINE void ptxn_txn_unbreak(ptxn_mm_t *mm, ptxn_pte_t *ptep, ptxn_pteval_t next)
 {
-	if (PTXN_ARCH_BROKEN_MAY_GAIN_HW_UPDATES) {
+	if (PTXN_ARCH_MMU_LATE_WRITEBACK) {
 		/* PowerPC: R/C were cleared at the break, so any found now came late: keep them. */
-		ptxn_txn_cas_fold(mm, ptep, ptxn_arch_slot_load(&ptep->storage), next);
+		ptxn_txn_cas_keep_held_ad(mm, ptep, ptxn_arch_slot_load(&ptep->storage), next);
 		return;
 	}
 	/* Nothing can have written the slot: one store (two ordered halves on i686). */
@@ -83,13 +88,16 @@ PTXN_INLINE void ptxn_txn_unbreak(ptxn_mm_t *mm, ptxn_pte_t *ptep, ptxn_pteval_t
 }
 
 /*
- * Watched slot: compare-and-swap from the value start saw. The first attempt assumes the
+ * Watched slot: compare-and-swap from the value start saw, keeping the Accessed/Dirty
+ * updates made since start (merge_hw against start: A/D start already had are next's to
+ * keep or drop, so one transaction can age or clean). The first attempt assumes the
  * hardware did nothing; each failure returns the current value, whose new A/D bits
  * (relative to start) are folded into next before retrying.
  */
 /* The retries, out of line: they only run when the MMU updated the entry since start. */
-PTXN_NOINLINE void ptxn_txn_merge_retry(ptxn_mm_t *mm, ptxn_pte_t *ptep, ptxn_pteval_t start,
-					ptxn_pteval_t next, uint64_t expected)
+PTXN_NOINLINE void ptxn_txn_cas_keep_ad_since_start_retry(ptxn_mm_t *mm, ptxn_pte_t *ptep,
+							  ptxn_pteval_t start, ptxn_pteval_t next,
+							  uint64_t expected)
 {
 	uint64_t desired;
 
@@ -100,24 +108,27 @@ PTXN_NOINLINE void ptxn_txn_merge_retry(ptxn_mm_t *mm, ptxn_pte_t *ptep, ptxn_pt
 	} while (!ptxn_arch_slot_cmpxchg(&ptep->storage, &expected, desired));
 }
 
-PTXN_INLINE void ptxn_txn_merge(ptxn_mm_t *mm, ptxn_pte_t *ptep, ptxn_pteval_t start,
-				ptxn_pteval_t next)
+PTXN_INLINE void ptxn_txn_cas_keep_ad_since_start(ptxn_mm_t *mm, ptxn_pte_t *ptep,
+						 ptxn_pteval_t start, ptxn_pteval_t next)
 {
 	uint64_t expected = PTXN_STEPS_STORAGE(start);
 
 	if (PTXN_UNLIKELY(!ptxn_arch_slot_cmpxchg(&ptep->storage, &expected,
 						   PTXN_STEPS_STORAGE(next))))
-		ptxn_txn_merge_retry(mm, ptep, start, next, expected);
+		ptxn_txn_cas_keep_ad_since_start_retry(mm, ptep, start, next, expected);
 }
 
-/* Strip A/D from a live slot atomically and return what it held (batched MERGE's start). */
-PTXN_INLINE uint64_t ptxn_txn_harvest(ptxn_pte_t *ptep)
+/*
+ * strip_hw on a live slot, atomically; returns what it held. A later commit against that
+ * value finds every A/D in the slot new (pvemu's folio start, docs/paravirt.md).
+ */
+PTXN_INLINE uint64_t ptxn_txn_strip_hw(ptxn_pte_t *ptep)
 {
 	uint64_t seen;
 
-	if (PTXN_ARCH_PTE_RDONLY == 0) /* A/D are plain bits: one atomic and-not */
+	if (PTXN_ARCH_PTE_MMU_CLEARS == 0) /* the MMU only sets bits: one atomic and-not */
 		return ptxn_arch_slot_update(&ptep->storage,
-					     PTXN_STEPS_STORAGE(PTXN_ARCH_PTE_YOUNG | PTXN_ARCH_PTE_HW_DIRTY), 0);
+					     PTXN_STEPS_STORAGE(PTXN_ARCH_PTE_MMU_SETS), 0);
 	seen = ptxn_arch_slot_load(&ptep->storage);
 	for (;;) {
 		ptxn_pteval_t now = ptxn_arch_pte_from_storage(seen);
@@ -152,13 +163,13 @@ PTXN_INLINE bool ptxn_txn_started_broken(const ptxn_mm_t *mm, ptxn_pteval_t old)
  */
 struct ptxn_txn_ad {
 	ptxn_pteval_t any;  /* OR of the entries */
-	bool hw_dirty;      /* some entry is hardware-dirty (formats with a dirty state) */
+	bool hw_dirty;      /* some entry is hardware-dirty (where the MMU clears a bit for it) */
 };
 
 PTXN_INLINE void ptxn_txn_ad_fold(struct ptxn_txn_ad *ad, ptxn_pteval_t v)
 {
 	ad->any |= v;
-	if (PTXN_ARCH_PTE_HW_DIRTY == 0)
+	if (PTXN_ARCH_PTE_MMU_CLEARS != 0) /* a dirtiness the OR cannot see */
 		ad->hw_dirty |= ptxn_arch_pte_hw_dirty(v);
 }
 
@@ -167,7 +178,7 @@ PTXN_INLINE ptxn_pteval_t ptxn_txn_ad_apply(const struct ptxn_txn_ad *ad, ptxn_p
 {
 	if (ptxn_arch_pte_young(ad->any))
 		first = ptxn_arch_pte_mkyoung(first);
-	if ((ad->any & (PTXN_ARCH_PTE_HW_DIRTY | PTXN_ARCH_PTE_SW_DIRTY)) || ad->hw_dirty)
+	if ((ad->any & PTXN_ARCH_PTE_DIRTY_BITS) || ad->hw_dirty)
 		first = ptxn_arch_pte_mkdirty(first);
 	return first;
 }

@@ -134,7 +134,7 @@ PTXN_NOINLINE void ptxn_txn_commit_general(ptxn_mm_t *mm, uintptr_t addr, ptxn_p
 		return;
 	}
 	PTXN_STAT_ADD(mm, merged, 1);
-	ptxn_txn_merge(mm, ptep, old, next);
+	ptxn_txn_cas_keep_ad_since_start(mm, ptep, old, next);
 }
 
 /*
@@ -223,7 +223,7 @@ PTXN_INLINE void ptxn_modify_prot_commit_from(ptxn_mm_t *mm, uintptr_t addr, ptx
 			 * nothing: one locked RMW either way (docs/bench.md, lock-and row).
 			 */
 			PTXN_STAT_ADD(mm, merged, 1);
-			ptxn_txn_merge(mm, ptep, old, next);
+			ptxn_txn_cas_keep_ad_since_start(mm, ptep, old, next);
 		} else {
 			/* The slot holds old plus whatever the MMU set since: already right. */
 			PTXN_STAT_ADD(mm, unchanged, 1);
@@ -386,7 +386,7 @@ PTXN_NOINLINE void ptxn_txn_commit_ptes_general(ptxn_mm_t *mm, uintptr_t addr,
 						 PTXN_STORAGE(ptxn_arch_pte_fold_hw(want, now)));
 		} else {
 			PTXN_STAT_ADD(mm, merged, 1);
-			ptxn_txn_cas_fold(mm, slot, seen, want);
+			ptxn_txn_cas_keep_held_ad(mm, slot, seen, want);
 		}
 	}
 }
@@ -460,7 +460,7 @@ PTXN_INLINE void ptxn_txn_commit_ptes_auto(ptxn_mm_t *mm, ptxn_pte_t *ptep, ptxn
 						 PTXN_STORAGE(ptxn_arch_pte_fold_hw(want, now)));
 		} else {
 			PTXN_STAT_ADD(mm, merged, 1);
-			ptxn_txn_cas_fold(mm, ptep + i, seen, want);
+			ptxn_txn_cas_keep_held_ad(mm, ptep + i, seen, want);
 		}
 	}
 }
@@ -498,8 +498,9 @@ PTXN_INLINE void ptxn_modify_prot_commit_ptes_from(ptxn_mm_t *mm, uintptr_t addr
 		}
 		PTXN_STAT_ADD(mm, merged, nr);
 		for (i = 0; i < nr; i++)
-			ptxn_txn_cas_fold(mm, ptep + i, ptxn_arch_slot_load(&ptep[i].storage),
-					  next + (uint64_t)i * page);
+			ptxn_txn_cas_keep_held_ad(mm, ptep + i,
+						  ptxn_arch_slot_load(&ptep[i].storage),
+						  next + (uint64_t)i * page);
 		return;
 	}
 #endif

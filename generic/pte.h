@@ -3,17 +3,18 @@
  * ptxn/generic/pte.h - every value-level pte operation, built from the format's
  * definitions (the PTXN_ARCH_PTE_* masks of arch/<format>/pte.h), asm-generic style.
  *
- * Each function may be replaced by the format header (#define PTXN_HAVE_ARCH_PTE_<NAME>);
- * with PTXN_FORCE_GENERIC none is, and tests/test_differential.c checks that both give
- * the same bits. Values here are ptxn_pteval_t: a uint64_t in CPU bit order.
+ * Each function may be replaced by the format header (#define PTXN_HAVE_ARCH_PTE_<NAME>):
+ * by the format's own rule where it differs (also under PTXN_FORCE_GENERIC), or by an
+ * optimised version (not under PTXN_FORCE_GENERIC; tests/test_differential.c checks that
+ * both builds give the same bits). Values here are ptxn_pteval_t: a uint64_t in CPU bit order.
  *
- * The dirty model covers the two ways hardware records a write:
- *  - by setting a bit (x86 D, PowerPC C): PTXN_ARCH_PTE_HW_DIRTY != 0;
- *  - by granting write permission in a writable-clean entry (ARM64 DBM clears AP[2]):
- *    PTXN_ARCH_PTE_HW_DIRTY == 0, PTXN_ARCH_PTE_RDONLY != 0.
- * and one software rule: where a read-only entry cannot carry hardware dirtiness (x86 CET:
+ * The dirty rule here is the common one: the hardware records a write by setting a dirty
+ * bit, PTXN_ARCH_PTE_HW_DIRTY (x86 D, PowerPC C). A format that records it otherwise
+ * defines its own rule functions in its arch file and no PTXN_ARCH_PTE_HW_DIRTY (ARM64:
+ * arch/arm64/pte.h, where DBM=1 with AP[2] cleared is dirty). One software rule holds for
+ * every format: where a read-only entry cannot carry hardware dirtiness (x86 CET:
  * R/W=0,D=1 is a shadow-stack page; ARM64: hardware dirty *is* writable), its dirtiness
- * lives in PTXN_ARCH_PTE_SW_DIRTY. Normal form kept by every operation below:
+ * lives in PTXN_ARCH_PTE_SW_DIRTY. Normal form kept by every operation:
  *   writable entry  -> dirtiness only in the hardware encoding, SW_DIRTY clear;
  *   read-only entry -> dirtiness only in SW_DIRTY (if the format has one).
  */
@@ -26,18 +27,40 @@
 
 /* A format must define all of these; a missing one is an error naming it. */
 #if !defined(PTXN_ARCH_PTE_BIG_ENDIAN) || !defined(PTXN_ARCH_PAGE_SHIFT) ||                  \
-	!defined(PTXN_ARCH_PTE_PFN_MASK) || !defined(PTXN_ARCH_PTE_HW_VALID) ||             \
-	!defined(PTXN_ARCH_PTE_PRESENT) || !defined(PTXN_ARCH_PTE_NONE_IGNORE) ||           \
-	!defined(PTXN_ARCH_PTE_YOUNG) || !defined(PTXN_ARCH_PTE_HW_DIRTY) ||                 \
-	!defined(PTXN_ARCH_PTE_RDONLY) || !defined(PTXN_ARCH_PTE_WRITE) ||                   \
-	!defined(PTXN_ARCH_PTE_SW_DIRTY) || !defined(PTXN_ARCH_PTE_CHG_MASK) ||              \
-	!defined(PTXN_ARCH_PTE_PFN_INVERT_UNLESS) || !defined(PTXN_ARCH_PTE_RESERVED) ||     \
+	!defined(PTXN_ARCH_PTE_PFN_MASK) || !defined(PTXN_ARCH_PTE_HW_VALID) ||                \
+	!defined(PTXN_ARCH_PTE_PRESENT) || !defined(PTXN_ARCH_PTE_MMU_SETS_IN_NONE) ||         \
+	!defined(PTXN_ARCH_PTE_YOUNG) || !defined(PTXN_ARCH_PTE_WRITE) ||                      \
+	!defined(PTXN_ARCH_PTE_SW_DIRTY) || !defined(PTXN_ARCH_PTE_CHG_MASK) ||                \
+	!defined(PTXN_ARCH_PTE_RESERVED) || !defined(PTXN_ARCH_MMU_LATE_WRITEBACK) ||          \
 	!defined(PTXN_ARCH_DIRTY_NEEDS_WRITE_IN_MEMORY) || !defined(PTXN_FORMAT_NAME)
-#error "ptxn: the format header is missing a mandatory PTXN_ARCH_PTE_* definition"
+#error "ptxn: the format header is missing a mandatory PTXN_ARCH_* definition"
 #endif
-#if (PTXN_ARCH_PTE_HW_DIRTY == 0) == (PTXN_ARCH_PTE_RDONLY == 0)
-#error "ptxn: a format records hardware dirtiness either by a bit (HW_DIRTY) or by AP-style RDONLY, not both"
+
+/*
+ * What the MMU's Accessed/Dirty updates do to an entry, for core/: the bits it sets
+ * (PTXN_ARCH_PTE_MMU_SETS) and the bits it clears (PTXN_ARCH_PTE_MMU_CLEARS, ARM64's AP[2]
+ * under DBM); and the bits any of which makes an entry dirty (PTXN_ARCH_PTE_DIRTY_BITS: a
+ * dirtiness recorded by a cleared bit is not among them, ask ptxn_arch_pte_hw_dirty()).
+ * With a dirty bit they follow from it; a format without one defines MMU_SETS itself.
+ */
+#ifdef PTXN_ARCH_PTE_HW_DIRTY
+#if PTXN_ARCH_PTE_HW_DIRTY == 0
+#error "ptxn: PTXN_ARCH_PTE_HW_DIRTY is the hardware's dirty bit; a format without one leaves it undefined and defines its own dirty rule"
 #endif
+#ifndef PTXN_ARCH_PTE_MMU_SETS
+#define PTXN_ARCH_PTE_MMU_SETS (PTXN_ARCH_PTE_YOUNG | PTXN_ARCH_PTE_HW_DIRTY)
+#endif
+#elif !(defined(PTXN_ARCH_PTE_MMU_SETS) && defined(PTXN_HAVE_ARCH_PTE_HW_DIRTY) &&       \
+	defined(PTXN_HAVE_ARCH_PTE_MKCLEAN) && defined(PTXN_HAVE_ARCH_PTE_MKDIRTY) &&          \
+	defined(PTXN_HAVE_ARCH_PTE_WRPROTECT) && defined(PTXN_HAVE_ARCH_PTE_MODIFY) &&         \
+	defined(PTXN_HAVE_ARCH_PTE_STRIP_HW))
+#error "ptxn: a format without a dirty bit (PTXN_ARCH_PTE_HW_DIRTY) defines PTXN_ARCH_PTE_MMU_SETS and its own hw_dirty, mkclean, mkdirty, wrprotect, modify and strip_hw (see arch/arm64/pte.h)"
+#endif
+#ifndef PTXN_ARCH_PTE_MMU_CLEARS
+#define PTXN_ARCH_PTE_MMU_CLEARS 0
+#endif
+#define PTXN_ARCH_PTE_DIRTY_BITS                                                          \
+	((PTXN_ARCH_PTE_MMU_SETS & ~PTXN_ARCH_PTE_YOUNG) | PTXN_ARCH_PTE_SW_DIRTY)
 
 /* ---- byte order of the stored slot --------------------------------------------------- */
 #define PTXN_STORAGE_SWAPPED (PTXN_ARCH_PTE_BIG_ENDIAN != PTXN_HOST_BIG_ENDIAN)
@@ -59,7 +82,7 @@ PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_from_storage(uint64_t raw)
 #ifndef PTXN_HAVE_ARCH_PTE_NONE
 PTXN_INLINE bool ptxn_arch_pte_none(ptxn_pteval_t v)
 {
-	return !(v & ~(ptxn_pteval_t)PTXN_ARCH_PTE_NONE_IGNORE);
+	return !(v & ~(ptxn_pteval_t)PTXN_ARCH_PTE_MMU_SETS_IN_NONE);
 }
 #endif
 
@@ -96,9 +119,7 @@ PTXN_INLINE bool ptxn_arch_pte_write(ptxn_pteval_t v)
 #ifndef PTXN_HAVE_ARCH_PTE_HW_DIRTY
 PTXN_INLINE bool ptxn_arch_pte_hw_dirty(ptxn_pteval_t v)
 {
-	if (PTXN_ARCH_PTE_HW_DIRTY != 0)
-		return (v & PTXN_ARCH_PTE_HW_DIRTY) != 0;
-	return ptxn_arch_pte_write(v) && !(v & PTXN_ARCH_PTE_RDONLY);
+	return (v & PTXN_ARCH_PTE_HW_DIRTY) != 0;
 }
 #endif
 
@@ -127,10 +148,7 @@ PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_mkyoung(ptxn_pteval_t v)
 #ifndef PTXN_HAVE_ARCH_PTE_MKCLEAN
 PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_mkclean(ptxn_pteval_t v)
 {
-	v &= ~(ptxn_pteval_t)(PTXN_ARCH_PTE_HW_DIRTY | PTXN_ARCH_PTE_SW_DIRTY);
-	if (PTXN_ARCH_PTE_RDONLY != 0 && ptxn_arch_pte_write(v))
-		v |= PTXN_ARCH_PTE_RDONLY; /* writable clean: the next write marks it again */
-	return v;
+	return v & ~(ptxn_pteval_t)(PTXN_ARCH_PTE_HW_DIRTY | PTXN_ARCH_PTE_SW_DIRTY);
 }
 #endif
 
@@ -139,9 +157,7 @@ PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_mkdirty(ptxn_pteval_t v)
 {
 	if (ptxn_arch_pte_write(v) || PTXN_ARCH_PTE_SW_DIRTY == 0) {
 		v &= ~(ptxn_pteval_t)PTXN_ARCH_PTE_SW_DIRTY;
-		if (PTXN_ARCH_PTE_HW_DIRTY != 0)
-			return v | PTXN_ARCH_PTE_HW_DIRTY;
-		return v & ~(ptxn_pteval_t)PTXN_ARCH_PTE_RDONLY;
+		return v | PTXN_ARCH_PTE_HW_DIRTY;
 	}
 	return v | PTXN_ARCH_PTE_SW_DIRTY;
 }
@@ -152,7 +168,7 @@ PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_wrprotect(ptxn_pteval_t v)
 {
 	if (PTXN_ARCH_PTE_SW_DIRTY != 0 && ptxn_arch_pte_hw_dirty(v))
 		v = (v & ~(ptxn_pteval_t)PTXN_ARCH_PTE_HW_DIRTY) | PTXN_ARCH_PTE_SW_DIRTY;
-	return (v & ~(ptxn_pteval_t)PTXN_ARCH_PTE_WRITE) | PTXN_ARCH_PTE_RDONLY;
+	return v & ~(ptxn_pteval_t)PTXN_ARCH_PTE_WRITE;
 }
 #endif
 
@@ -167,11 +183,14 @@ PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_mkwrite(ptxn_pteval_t v)
 #endif
 
 /* ---- frame number ---------------------------------------------------------------------- */
-/* Whether the PFN field is stored inverted (x86 L1TF: non-zero and not hardware-present). */
+/* Whether the PFN field is stored inverted: never, unless the format says (x86 L1TF). */
+#ifndef PTXN_HAVE_ARCH_PTE_PFN_INVERTED
 PTXN_INLINE bool ptxn_arch_pte_pfn_inverted(ptxn_pteval_t v)
 {
-	return PTXN_ARCH_PTE_PFN_INVERT_UNLESS != 0 && v && !(v & PTXN_ARCH_PTE_PFN_INVERT_UNLESS);
+	(void)v;
+	return false;
 }
+#endif
 
 #define PTXN_ARCH_PFN_MAX (PTXN_ARCH_PTE_PFN_MASK >> PTXN_ARCH_PAGE_SHIFT)
 
@@ -199,8 +218,8 @@ PTXN_INLINE ptxn_pteval_t ptxn_arch_pfn_pte(uint64_t pfn, uint64_t prot_bits)
 /*
  * Linux pte_modify semantics: keep the frame, A/D state and software bits
  * (PTXN_ARCH_PTE_CHG_MASK), take the protection from prot_bits, and put dirtiness where
- * the new writability says it belongs, so a read-only result never carries hardware
- * dirtiness it cannot keep (x86 CET, ARM64 DBM) and nothing is forgotten.
+ * the new writability says it belongs (mkdirty), so nothing is forgotten. x86 and ARM64
+ * define their own (where dirtiness goes on a read-only result is their rule).
  */
 #ifndef PTXN_HAVE_ARCH_PTE_MODIFY
 PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_modify(ptxn_pteval_t v, uint64_t prot_bits)
@@ -211,8 +230,6 @@ PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_modify(ptxn_pteval_t v, uint64_t prot_bi
 	if (ptxn_arch_pte_pfn_inverted(v) != ptxn_arch_pte_pfn_inverted(n))
 		n ^= PTXN_ARCH_PTE_PFN_MASK;
 	n &= ~(ptxn_pteval_t)(PTXN_ARCH_PTE_HW_DIRTY | PTXN_ARCH_PTE_SW_DIRTY);
-	if (PTXN_ARCH_PTE_RDONLY != 0 && ptxn_arch_pte_write(n))
-		n |= PTXN_ARCH_PTE_RDONLY;
 	return dirty ? ptxn_arch_pte_mkdirty(n) : n;
 }
 #endif
@@ -239,17 +256,14 @@ PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_merge_hw(ptxn_pteval_t next, ptxn_pteval
 #endif
 
 /*
- * The entry without any Accessed/Dirty state the hardware may have set: young cleared and
- * hardware dirtiness undone (x86 D, PowerPC C cleared; ARM64 AP[2] set again on a DBM
- * entry). Software dirtiness (SavedDirty, bit 55) is software state and stays.
+ * The entry without any Accessed/Dirty state the hardware may have set: young and the
+ * dirty bit cleared (x86 A/D, PowerPC R/C; ARM64 sets AP[2] again, arch/arm64/pte.h).
+ * Software dirtiness (SW_DIRTY) is software state and stays.
  */
 #ifndef PTXN_HAVE_ARCH_PTE_STRIP_HW
 PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_strip_hw(ptxn_pteval_t v)
 {
-	v &= ~(ptxn_pteval_t)(PTXN_ARCH_PTE_YOUNG | PTXN_ARCH_PTE_HW_DIRTY);
-	if (PTXN_ARCH_PTE_RDONLY != 0 && ptxn_arch_pte_write(v))
-		v |= PTXN_ARCH_PTE_RDONLY;
-	return v;
+	return v & ~(ptxn_pteval_t)(PTXN_ARCH_PTE_YOUNG | PTXN_ARCH_PTE_HW_DIRTY);
 }
 #endif
 
@@ -283,25 +297,26 @@ PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_fold_hw(ptxn_pteval_t next, ptxn_pteval_
 /*
  * The quirk flag (PTXN_MM_*) by which an address space promises that no MMU sets dirty in
  * a read-only entry any more, so young and read-only is final: by default the caller's
- * PTXN_MM_WRPROTECT_FLUSHED (a stale writable translation is what could set it: x86 D,
- * PowerPC C); x86 adds PTXN_MM_X86_CET. ARM64 needs none (dirty is checked against
- * memory, PTXN_ARCH_DIRTY_NEEDS_WRITE_IN_MEMORY), so the flag changes nothing there.
- * (KNL's A/D in a non-present entry and a radix R/C write-back into an emptied entry are
- * not updates of a live translation; PTXN_ARCH_PTE_NONE_IGNORE already ignores them.)
+ * PTXN_MM_WRPROTECT_FLUSHED (a stale writable translation is what could set it); an arch
+ * adds its own (x86: PTXN_MM_X86_CET). Where dirty is checked against memory
+ * (PTXN_ARCH_DIRTY_NEEDS_WRITE_IN_MEMORY) the flag changes nothing. (A/D the MMU sets in an
+ * empty entry are not updates of a live translation: PTXN_ARCH_PTE_MMU_SETS_IN_NONE.)
  */
 #ifndef PTXN_ARCH_MM_READONLY_FINAL
 #define PTXN_ARCH_MM_READONLY_FINAL ((unsigned)PTXN_MM_WRPROTECT_FLUSHED)
 #endif
 
 /*
- * What the MMU may still set in v, against what the caller will have: true when every
+ * The quiescent rule, from the format's answers (each arch file states its rule and why,
+ * and may override this; docs/strategies.md has them side by side): true when every
  * Accessed/Dirty update the hardware can still make to v is setting young while young_ok,
  * or recording dirty while dirty_ok. Young can be set in any entry the MMU may still use,
- * and, where a broken entry can receive a late write-back (PowerPC radix R/C), in a
- * broken one too unless it is empty; dirty likewise, where the entry can record it: on
- * x86 and PowerPC any usable entry (a stale writable TLB entry may set D/C in a read-only
- * one) unless the mm's promise PTXN_ARCH_MM_READONLY_FINAL says read-only is final; on
- * ARM64 only a writable-clean one (DBM=1, AP[2]=1: checked against memory, D8.4.6).
+ * and in a broken one unless it is empty where a translation in flight may still write
+ * back (PTXN_ARCH_MMU_LATE_WRITEBACK); dirty likewise, where the entry can record it:
+ * only a writable one if the update is checked against memory
+ * (PTXN_ARCH_DIRTY_NEEDS_WRITE_IN_MEMORY), else any (a stale writable TLB entry may set
+ * it in a read-only one) unless the mm's promise PTXN_ARCH_MM_READONLY_FINAL says
+ * read-only is final.
  * Written with '&' and '|' on 0/1: no branch, so a batch classifies without mispredicting.
  */
 #ifndef PTXN_HAVE_ARCH_PTE_HW_FINAL
@@ -309,7 +324,7 @@ PTXN_INLINE bool ptxn_arch_pte_hw_final(unsigned mm_flags, ptxn_pteval_t v, bool
 					bool dirty_ok)
 {
 	const unsigned live = (unsigned)ptxn_arch_pte_hw_valid(v) |
-			      ((unsigned)PTXN_ARCH_BROKEN_MAY_GAIN_HW_UPDATES &
+			      ((unsigned)PTXN_ARCH_MMU_LATE_WRITEBACK &
 			       (unsigned)!ptxn_arch_pte_none(v));
 	const unsigned can_dirty = PTXN_ARCH_DIRTY_NEEDS_WRITE_IN_MEMORY
 					   ? (unsigned)ptxn_arch_pte_write(v)

@@ -91,7 +91,7 @@ PTXN_PVEMU_FUNC int ptxn_pvemu_apply(struct ptxn_pvemu *pv, struct ptxn_pv_reque
 		ptxn_txn_unbreak(&pv->hv_mm, w, next);
 		break;
 	case PTXN_PV_HARVEST:
-		r->result.storage = ptxn_txn_harvest(w);
+		r->result.storage = ptxn_txn_strip_hw(w);
 		break;
 	}
 	return PTXN_PV_OK;

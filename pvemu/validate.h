@@ -119,10 +119,14 @@ PTXN_PVEMU_FUNC int ptxn_pvemu_check_slot(struct ptxn_pvemu *pv, uint64_t slot, 
 	return PTXN_PV_OK;
 }
 
-/* Could an MMU write through this leaf? (ARM64: DBM, or AP[2] clear.) */
+/*
+ * Could an MMU write through this leaf? Writable, or already dirtied by clearing the bit
+ * the MMU clears for a write (ARM64: DBM, or AP[2] clear).
+ */
 PTXN_PVEMU_FUNC bool ptxn_pvemu_leaf_writable(ptxn_pteval_t v)
 {
-	return ptxn_arch_pte_write(v) || (PTXN_ARCH_PTE_RDONLY != 0 && !(v & PTXN_ARCH_PTE_RDONLY));
+	return ptxn_arch_pte_write(v) ||
+	       (PTXN_ARCH_PTE_MMU_CLEARS != 0 && !(v & PTXN_ARCH_PTE_MMU_CLEARS));
 }
 
 /* May the guest put v into a table of this level? (Xen: get_page_from_l1e and friends.) */

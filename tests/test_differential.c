@@ -79,9 +79,9 @@ static void build_entries(void)
 			add(ptxn_pte_val(ptxn_pte_mkdirty(ptxn_pte_mkyoung(e))));
 			add(ptxn_pte_val(ptxn_pte_wrprotect(ptxn_pte_mkdirty(e))));
 			/* raw hardware updates, also where the normal form would not put them */
-			add(v | PTXN_ARCH_PTE_YOUNG | PTXN_ARCH_PTE_HW_DIRTY);
-			add(v & ~(uint64_t)PTXN_ARCH_PTE_RDONLY);
-			add(v | PTXN_ARCH_PTE_SW_DIRTY | PTXN_ARCH_PTE_HW_DIRTY);
+			add(v | PTXN_ARCH_PTE_MMU_SETS);
+			add(v & ~(uint64_t)PTXN_ARCH_PTE_MMU_CLEARS);
+			add(v | PTXN_ARCH_PTE_DIRTY_BITS);
 			add(v | SW_BITS);
 			/* what a CLEAR-strategy break leaves */
 			add(v & ~(uint64_t)PTXN_ARCH_PTE_HW_VALID);
@@ -89,7 +89,7 @@ static void build_entries(void)
 	}
 	add(0);
 	add(~UINT64_C(0));
-	add(PTXN_ARCH_PTE_NONE_IGNORE);
+	add(PTXN_ARCH_PTE_MMU_SETS_IN_NONE);
 	for (k = 0; k < 64; k++) {
 		add(UINT64_C(1) << k);
 		add(~(UINT64_C(1) << k));
@@ -323,14 +323,14 @@ START_TEST(test_value_op)
 			/* next = the entry re-protected, start = it without hardware state, now =
 			 * start plus what an MMU could set; and a mixed triple */
 			uint64_t start = diff_side_native.value(DV_STRIP_HW, a, 0, 0);
-			uint64_t hw = PTXN_ARCH_PTE_YOUNG | PTXN_ARCH_PTE_HW_DIRTY;
+			uint64_t hw = PTXN_ARCH_PTE_MMU_SETS;
 
 			for (j = 0; j < 16; j += 3) {
 				uint64_t next = diff_side_native.value(DV_MODIFY_FLAGS, a, j, 0);
 
 				compare_value(op, next, start, a);
 				compare_value(op, next, start, start | hw);
-				compare_value(op, next, start, start & ~(uint64_t)PTXN_ARCH_PTE_RDONLY);
+				compare_value(op, next, start, start & ~(uint64_t)PTXN_ARCH_PTE_MMU_CLEARS);
 				compare_value(op, next, a, start);
 			}
 			compare_value(op, a, entries[(i * 13 + 5) % n_entries],
@@ -373,7 +373,9 @@ START_TEST(test_slot_op)
 		uint64_t init = ptxn_make_pte(entries[i]).storage;
 		uint64_t other = ptxn_make_pte(entries[(i * 7 + 3) % n_entries]).storage;
 		uint64_t young = ptxn_make_pte(PTXN_ARCH_PTE_YOUNG).storage;
-		uint64_t dirty = ptxn_make_pte(PTXN_ARCH_PTE_HW_DIRTY | PTXN_ARCH_PTE_RDONLY).storage;
+		/* the bits a hardware dirty update changes (x86 D, PowerPC C, ARM64 AP[2]) */
+		uint64_t dirty = ptxn_make_pte((PTXN_ARCH_PTE_MMU_SETS & ~PTXN_ARCH_PTE_YOUNG) |
+					       PTXN_ARCH_PTE_MMU_CLEARS).storage;
 
 		switch (op) {
 		case DS_CMPXCHG:

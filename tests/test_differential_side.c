@@ -69,12 +69,17 @@
 #else
 #define DIFF_N9 0
 #endif
-#ifdef PTXN_HAVE_ARCH_PTE_WRPROTECT
+/*
+ * A format's own rule announces PTXN_HAVE_ARCH_PTE_<NAME> in both builds (ARM64's
+ * wrprotect, x86's modify: generic/pte.h has only the dirty-bit form); only its optimised
+ * version, compiled without PTXN_FORCE_GENERIC, is an override.
+ */
+#if defined(PTXN_HAVE_ARCH_PTE_WRPROTECT) && !defined(PTXN_FORCE_GENERIC)
 #define DIFF_N10 1
 #else
 #define DIFF_N10 0
 #endif
-#ifdef PTXN_HAVE_ARCH_PTE_MKWRITE
+#if defined(PTXN_HAVE_ARCH_PTE_MKWRITE) && !defined(PTXN_FORCE_GENERIC)
 #define DIFF_N11 1
 #else
 #define DIFF_N11 0

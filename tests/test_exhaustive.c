@@ -261,7 +261,7 @@ static void on_update(void *ctx, const struct ptxn_mmu_update *u)
 	if (ptxn_arch_pte_hw_dirty(u->after) && !ptxn_arch_pte_hw_dirty(u->before))
 		world.dirty_since[i] = true;
 	if ((u->before & ~u->after) != 0 &&
-	    !(PTXN_ARCH_PTE_RDONLY != 0 && (u->before & ~u->after) == PTXN_ARCH_PTE_RDONLY))
+	    !(PTXN_ARCH_PTE_MMU_CLEARS != 0 && (u->before & ~u->after) == PTXN_ARCH_PTE_MMU_CLEARS))
 		world.failure = "a hardware update cleared a bit other than AP[2]";
 	hist_push((unsigned)i, u->after, false);
 }

@@ -10,7 +10,10 @@
  *   hardware dirty = DBM=1, AP[2]=0,
  *   read-only      = DBM=0, AP[2]=1, and its dirtiness, if any, in a software bit (55),
  * and making a page read-only moves hardware dirtiness into bit 55 so it is never lost.
- * The hardware side (HA/HD, faults) is in hwemu/arm64/mmu.h.
+ * The rule's functions (write, hw_dirty, mkclean, mkdirty, wrprotect, modify, strip_hw) are
+ * below the protection table; generic/pte.h builds the rest from them. The quiescent rule
+ * is ptxn_arch_pte_hw_final() at the end. The hardware side (HA/HD, faults) is in
+ * hwemu/arm64/mmu.h.
  */
 #ifndef PTXN_ARCH_ARM64_PTE_H
 #define PTXN_ARCH_ARM64_PTE_H
@@ -57,10 +60,14 @@
 #define PTXN_ARCH_PTE_PFN_MASK		PTXN_ARM64_OA_MASK
 #define PTXN_ARCH_PTE_HW_VALID		PTXN_ARM64_VALID
 #define PTXN_ARCH_PTE_PRESENT		(PTXN_ARM64_VALID | PTXN_ARM64_PROT_NONE)
-#define PTXN_ARCH_PTE_NONE_IGNORE	0
+#define PTXN_ARCH_PTE_MMU_SETS_IN_NONE	0 /* an invalid descriptor is never updated */
 #define PTXN_ARCH_PTE_YOUNG		PTXN_ARM64_AF
-#define PTXN_ARCH_PTE_HW_DIRTY		0 /* dirty is a permission state, see PTE_RDONLY */
-#define PTXN_ARCH_PTE_RDONLY		PTXN_ARM64_RDONLY
+/*
+ * No dirty bit (so no PTXN_ARCH_PTE_HW_DIRTY): the MMU sets AF, and records a write by
+ * *clearing* AP[2] of a DBM entry (Arm ARM D8.4.6); dirty is a state of two bits.
+ */
+#define PTXN_ARCH_PTE_MMU_SETS		PTXN_ARM64_AF
+#define PTXN_ARCH_PTE_MMU_CLEARS	PTXN_ARM64_RDONLY
 #define PTXN_ARCH_PTE_WRITE		PTXN_ARM64_DBM
 #define PTXN_ARCH_PTE_SW_DIRTY		PTXN_ARM64_SW_DIRTY
 /*
@@ -70,7 +77,6 @@
  * entry with AF=1 and DBM=0 can no longer be written by the MMU.
  */
 #define PTXN_ARCH_DIRTY_NEEDS_WRITE_IN_MEMORY 1
-#define PTXN_ARCH_PTE_PFN_INVERT_UNLESS	0
 /*
  * pte_modify replaces what Linux's pte_modify() mask names as protection (USER, PXN,
  * UXN, RDONLY, PROT_NONE, VALID, DBM, GP, AttrIndx) and keeps the rest: the output
@@ -147,6 +153,101 @@ PTXN_INLINE unsigned ptxn_arch_pte_prot_flags(uint64_t v)
 	return flags;
 }
 
+/* ---- the dirty rule (Linux arch/arm64/include/asm/pgtable.h, pte_mkdirty & co.) ------- */
+/*
+ * Part of the format, not optional overrides: PTXN_FORCE_GENERIC builds use them too
+ * (generic/pte.h has only the dirty-bit rule). Each keeps the normal form: a writable
+ * entry's dirtiness is AP[2]=0, a read-only one's is bit 55.
+ */
+/* Writable = DBM set, whatever AP[2] says (Linux's PTE_WRITE is DBM). */
+#define PTXN_HAVE_ARCH_PTE_WRITE
+PTXN_INLINE bool ptxn_arch_pte_write(uint64_t v)
+{
+	return (v & PTXN_ARM64_DBM) != 0;
+}
+
+#define PTXN_HAVE_ARCH_PTE_HW_DIRTY
+PTXN_INLINE bool ptxn_arch_pte_hw_dirty(uint64_t v)
+{
+	return ptxn_arch_pte_write(v) && !(v & PTXN_ARM64_RDONLY);
+}
+
+/* A writable entry made clean is DBM=1, AP[2]=1: the next write marks it again. */
+#define PTXN_HAVE_ARCH_PTE_MKCLEAN
+PTXN_INLINE uint64_t ptxn_arch_pte_mkclean(uint64_t v)
+{
+	v &= ~PTXN_ARM64_SW_DIRTY;
+	if (v & PTXN_ARM64_DBM)
+		v |= PTXN_ARM64_RDONLY;
+	return v;
+}
+
+/* Writable: AP[2] cleared (the hardware's own encoding). Read-only: bit 55. */
+#define PTXN_HAVE_ARCH_PTE_MKDIRTY
+PTXN_INLINE uint64_t ptxn_arch_pte_mkdirty(uint64_t v)
+{
+	if (v & PTXN_ARM64_DBM) {
+		v &= ~PTXN_ARM64_SW_DIRTY;
+		return v & ~PTXN_ARM64_RDONLY;
+	}
+	return v | PTXN_ARM64_SW_DIRTY;
+}
+
+/*
+ * Young and hardware dirtiness undone: AF cleared, AP[2] set again on a DBM entry. Bit 55
+ * is software state and stays.
+ */
+#define PTXN_HAVE_ARCH_PTE_STRIP_HW
+PTXN_INLINE uint64_t ptxn_arch_pte_strip_hw(uint64_t v)
+{
+	v &= ~PTXN_ARM64_AF;
+	if (v & PTXN_ARM64_DBM)
+		v |= PTXN_ARM64_RDONLY;
+	return v;
+}
+
+/*
+ * pte_modify as Linux's: keep PTXN_ARCH_PTE_CHG_MASK, take the new protection (a writable
+ * one starts clean, AP[2]=1), then put the old dirtiness where the new writability says:
+ * AP[2]=0 on a writable result, bit 55 on a read-only one, so a page made read-only never
+ * loses it (Linux pte_modify: "preserve the hardware dirty information").
+ */
+#define PTXN_HAVE_ARCH_PTE_MODIFY
+PTXN_INLINE bool ptxn_arch_pte_dirty(ptxn_pteval_t v); /* hw_dirty or bit 55: generic/pte.h */
+PTXN_INLINE uint64_t ptxn_arch_pte_modify(uint64_t v, uint64_t prot_bits)
+{
+	const bool dirty = ptxn_arch_pte_dirty(v);
+	uint64_t n = (v & PTXN_ARCH_PTE_CHG_MASK) | (prot_bits & ~PTXN_ARCH_PTE_CHG_MASK);
+
+	n &= ~PTXN_ARM64_SW_DIRTY;
+	if (n & PTXN_ARM64_DBM)
+		n |= PTXN_ARM64_RDONLY;
+	return dirty ? ptxn_arch_pte_mkdirty(n) : n;
+}
+
+/*
+ * wrprotect: bit 55 gets "hardware dirty" = DBM && !AP[2]; then DBM goes and AP[2] is set.
+ * Natively without a branch; tests/test_differential.c checks both forms agree.
+ */
+#define PTXN_HAVE_ARCH_PTE_WRPROTECT
+#ifdef PTXN_FORCE_GENERIC
+PTXN_INLINE uint64_t ptxn_arch_pte_wrprotect(uint64_t v)
+{
+	if (ptxn_arch_pte_hw_dirty(v))
+		v |= PTXN_ARM64_SW_DIRTY;
+	return (v & ~PTXN_ARM64_DBM) | PTXN_ARM64_RDONLY;
+}
+#else
+PTXN_INLINE uint64_t ptxn_arch_pte_wrprotect(uint64_t v)
+{
+	/* DBM (51) >> 4 lands on 47; ~AP[2] (7) << 40 lands on 47; AND them, move to 55. */
+	uint64_t hw_dirty = (v >> 4) & (~v << 40) & (UINT64_C(1) << 47);
+
+	v |= hw_dirty << 8;
+	return (v & ~PTXN_ARM64_DBM) | PTXN_ARM64_RDONLY;
+}
+#endif
+
 /*
  * Break-before-make (Arm ARM, "Using break-before-make when updating translation table
  * entries"): changing the output address, memory type (AttrIndx), shareability, NS, the
@@ -169,7 +270,7 @@ PTXN_INLINE unsigned ptxn_arch_pte_prot_flags(uint64_t v)
 #define PTXN_ARCH_CONT_PTES		16u
 
 /* A cleared entry is invalid: the walker neither uses nor updates it (no write-back). */
-#define PTXN_ARCH_BROKEN_MAY_GAIN_HW_UPDATES 0
+#define PTXN_ARCH_MMU_LATE_WRITEBACK 0
 
 PTXN_INLINE bool ptxn_arch_change_needs_break(unsigned mm_flags, uint64_t old, uint64_t next)
 {
@@ -199,9 +300,12 @@ PTXN_INLINE bool ptxn_arch_start_needs_break(unsigned mm_flags, uint64_t old)
 
 #ifndef PTXN_FORCE_GENERIC
 /*
- * Optional override: hw_final (generic/pte.h) in bit arithmetic. In a valid entry the MMU
- * may still set AF (AF=0), and record dirty only in a writable-clean one (DBM=1, AP[2]=1:
- * the update is checked against the descriptor in memory, D8.4.6).
+ * The ARM64 quiescent rule: final when invalid, or AF=1 and no dirty left to record
+ * (hardware-dirty, or DBM=0). In a valid entry the MMU may still set AF (AF=0), and record
+ * dirty only in a writable-clean one (DBM=1, AP[2]=1): the update is checked against the
+ * descriptor in memory (D8.4.6), so no stale TLB entry dirties a read-only one and no mm
+ * promise is needed. PTXN_FORCE_GENERIC builds derive the same from
+ * PTXN_ARCH_DIRTY_NEEDS_WRITE_IN_MEMORY (generic/pte.h); here in bit arithmetic.
  */
 #define PTXN_HAVE_ARCH_PTE_HW_FINAL
 PTXN_INLINE bool ptxn_arch_pte_hw_final(unsigned mm_flags, uint64_t v, bool young_ok,
@@ -212,20 +316,6 @@ PTXN_INLINE bool ptxn_arch_pte_hw_final(unsigned mm_flags, uint64_t v, bool youn
 	(void)mm_flags;
 	return ((invalid | (v >> 10) | (uint64_t)young_ok) &
 		(invalid | ~((v >> 51) & (v >> 7)) | (uint64_t)dirty_ok) & 1) != 0;
-}
-
-/*
- * Optional override: wrprotect without a branch. Bit 55 gets "hardware dirty" =
- * DBM && !AP[2]; then DBM goes and AP[2] is set. Must agree with generic/pte.h.
- */
-#define PTXN_HAVE_ARCH_PTE_WRPROTECT
-PTXN_INLINE uint64_t ptxn_arch_pte_wrprotect(uint64_t v)
-{
-	/* DBM (51) >> 4 lands on 47; ~AP[2] (7) << 40 lands on 47; AND them, move to 55. */
-	uint64_t hw_dirty = (v >> 4) & (~v << 40) & (UINT64_C(1) << 47);
-
-	v |= hw_dirty << 8;
-	return (v & ~PTXN_ARM64_DBM) | PTXN_ARM64_RDONLY;
 }
 #endif /* !PTXN_FORCE_GENERIC */
 

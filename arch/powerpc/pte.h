@@ -11,6 +11,7 @@
  *    implementations that choose so, by software after a storage interrupt (ISA 3.0
  *    allows both; QEMU's radix model switched to the interrupt). ptxn is correct under
  *    both because it never relies on who sets them, only on not losing them.
+ * Its R/C and quiescent rules are the common ones of generic/pte.h, answered below.
  * Bits below are in the ISA's LSB-0 numbering of the 64-bit value (ISA bit n = 63 - n).
  */
 #ifndef PTXN_ARCH_POWERPC_PTE_H
@@ -56,10 +57,9 @@
  * An empty entry can still receive an R or C write-back from a translation that was in
  * flight when software cleared it (Linux RADIX_PTE_NONE_MASK): still empty.
  */
-#define PTXN_ARCH_PTE_NONE_IGNORE	(PTXN_PPC_REFERENCE | PTXN_PPC_CHANGE)
+#define PTXN_ARCH_PTE_MMU_SETS_IN_NONE	(PTXN_PPC_REFERENCE | PTXN_PPC_CHANGE)
 #define PTXN_ARCH_PTE_YOUNG		PTXN_PPC_REFERENCE
 #define PTXN_ARCH_PTE_HW_DIRTY		PTXN_PPC_CHANGE
-#define PTXN_ARCH_PTE_RDONLY		0
 #define PTXN_ARCH_PTE_WRITE		PTXN_PPC_WRITE
 /* C is meaningful on any entry: no software dirty bit is needed. */
 #define PTXN_ARCH_PTE_SW_DIRTY		0
@@ -68,7 +68,6 @@
  * in memory before setting C, so, as on x86, only R=1 and C=1 make an entry final.
  */
 #define PTXN_ARCH_DIRTY_NEEDS_WRITE_IN_MEMORY 0
-#define PTXN_ARCH_PTE_PFN_INVERT_UNLESS	0
 /*
  * pte_modify keeps the RPN, R, C, the leaf bit and the software bits SW1..3 (Linux's
  * _PAGE_CHG_MASK for book3s64); protection = V, the attributes, EAA (privileged, R, W, X).
@@ -145,7 +144,15 @@ PTXN_INLINE unsigned ptxn_arch_pte_prot_flags(uint64_t v)
  * at the break everything found at commit is such a late update, to be kept.
  */
 #define PTXN_ARCH_PTE_BREAK_MARK PTXN_PPC_INVALID
-#define PTXN_ARCH_BROKEN_MAY_GAIN_HW_UPDATES 1
+#define PTXN_ARCH_MMU_LATE_WRITEBACK 1
+
+/*
+ * The PowerPC radix quiescent rule, which generic/pte.h's ptxn_arch_pte_hw_final() derives
+ * from the answers above: final when empty (nothing but R/C), or V=1, R=1 and C=1; with
+ * PTXN_MM_WRPROTECT_FLUSHED also R=1 and read-only (the ISA does not promise that a store
+ * through a cached translation re-checks the entry before setting C). A broken entry
+ * (V=0, INVALID) is never final: a translation in flight may still write R/C back.
+ */
 
 /*
  * POWER9 nest MMU: relaxing the access of an entry in place while a coprocessor has it

@@ -7,7 +7,8 @@
  * This file is where the x86 rules live:
  *  - the dirty rule under CET (a read-only entry keeps its dirtiness in SavedDirty),
  *  - the L1TF rule (a PROT_NONE entry stores its PFN inverted),
- *  - the Knights Landing rule (A/D may appear in an empty entry).
+ *  - the Knights Landing rule (A/D may appear in an empty entry),
+ *  - the quiescent rule (when no MMU can write an entry any more: ptxn_arch_pte_hw_final).
  * The hardware side of A/D (who sets what, when) is in hwemu/x86/mmu.h.
  */
 #ifndef PTXN_ARCH_X86_PTE_H
@@ -89,10 +90,9 @@
  * A/D bits in pte/pmd/pud_none()"): the CPU may set A and D in an entry that is not
  * present. An empty entry that gained them is still empty.
  */
-#define PTXN_ARCH_PTE_NONE_IGNORE	(PTXN_X86_ACCESSED | PTXN_X86_DIRTY)
+#define PTXN_ARCH_PTE_MMU_SETS_IN_NONE	(PTXN_X86_ACCESSED | PTXN_X86_DIRTY)
 #define PTXN_ARCH_PTE_YOUNG		PTXN_X86_ACCESSED
 #define PTXN_ARCH_PTE_HW_DIRTY		PTXN_X86_DIRTY
-#define PTXN_ARCH_PTE_RDONLY		0 /* x86 marks dirtiness by setting a bit, not by a permission */
 #define PTXN_ARCH_PTE_WRITE		PTXN_X86_RW
 #define PTXN_ARCH_PTE_SW_DIRTY		PTXN_X86_SAVED_DIRTY
 /*
@@ -107,8 +107,13 @@
  * L1 Terminal Fault (Intel SA-00161): a not-present entry is still looked up
  * speculatively, so a PROT_NONE entry stores its PFN inverted to point outside physical
  * memory. Inverted whenever the entry is non-zero and P=0 (Linux __pte_needs_invert).
+ * Part of the format: PTXN_FORCE_GENERIC builds use it too.
  */
-#define PTXN_ARCH_PTE_PFN_INVERT_UNLESS	PTXN_X86_PRESENT
+#define PTXN_HAVE_ARCH_PTE_PFN_INVERTED
+PTXN_INLINE bool ptxn_arch_pte_pfn_inverted(uint64_t v)
+{
+	return v && !(v & PTXN_X86_PRESENT);
+}
 /*
  * pte_modify keeps these and takes everything else from the new protection: the frame,
  * the cache attributes (PWT, PCD, PAT), A, D, SavedDirty and every software bit, as
@@ -175,7 +180,7 @@ PTXN_INLINE unsigned ptxn_arch_pte_prot_flags(uint64_t v)
  * modify a paging-structure entry and invalidate afterwards), and no erratum forces one.
  * A cleared entry receives no hardware update but KNL's stray A/D, which is not an access.
  */
-#define PTXN_ARCH_BROKEN_MAY_GAIN_HW_UPDATES 0
+#define PTXN_ARCH_MMU_LATE_WRITEBACK 0
 
 /*
  * A young entry with R/W=0 can only gain D through a stale writable TLB entry, and only
@@ -234,11 +239,13 @@ PTXN_INLINE uint64_t ptxn_arch_pte_modify(uint64_t v, uint64_t prot_bits)
 
 #ifndef PTXN_FORCE_GENERIC
 /*
- * Optional override: hw_final (generic/pte.h) as one mask test. The MMU may still set A
- * in a present entry with A=0, and D in a present entry with D=0 - also a read-only one,
- * through a stale writable TLB entry, unless the mm promises read-only is final; then
- * only where R/W is set (bit 1, shifted onto D, bit 6). may_set is loop-invariant but for
- * that shift: a batch tests an entry in a handful of instructions.
+ * The x86 quiescent rule: final when P=0, or A=1 and D=1; with PTXN_ARCH_MM_READONLY_FINAL
+ * (CET, or write-protections flushed) also A=1 and R/W=0. The MMU may still set A in a
+ * present entry with A=0, and D in a present entry with D=0 - also a read-only one,
+ * through a stale writable TLB entry (SDM Vol. 3A 4.8), unless the mm promises read-only
+ * is final; then only where R/W is set (bit 1, shifted onto D, bit 6). PTXN_FORCE_GENERIC
+ * builds derive the same in generic/pte.h. may_set is loop-invariant but for that shift:
+ * a batch tests an entry in a handful of instructions.
  */
 #define PTXN_HAVE_ARCH_PTE_HW_FINAL
 PTXN_INLINE bool ptxn_arch_pte_hw_final(unsigned mm_flags, uint64_t v, bool young_ok,

@@ -222,7 +222,7 @@ PTXN_MMU_FUNC int ptxn_mmu_tlb_dirty(const struct ptxn_mmu *mmu, ptxn_pte_t *lea
  * A translation that was in flight when software changed the entry writes its R (and C,
  * for a store) back late: an atomic OR into whatever the slot holds now, valid or not
  * (Linux book3s64: "an entry emptied by software may still receive an R/C write-back",
- * RADIX_PTE_NONE_MASK; hence PTXN_ARCH_BROKEN_MAY_GAIN_HW_UPDATES). Nothing in the slot
+ * RADIX_PTE_NONE_MASK; hence PTXN_ARCH_MMU_LATE_WRITEBACK). Nothing in the slot
  * but R/C changes. Reported as a normal update: it is the hardware recording an access.
  */
 PTXN_MMU_FUNC void ptxn_mmu_ppc_late_rc(const struct ptxn_mmu *mmu, ptxn_pte_t *leaf,
