@@ -29,26 +29,14 @@
 #include <string.h>
 
 #ifdef PTXN_FUZZ_BROKEN_MERGE
-/*
- * generic/pte.h's merge rule is an overridable operation: announce an override and
- * declare it before the library, define it (wrongly) below once the format's masks exist,
- * so that core/transaction.h's real commit path calls the broken one.
- */
-#define PTXN_HAVE_ARCH_PTE_MERGE_HW
-static inline uint64_t ptxn_arch_pte_merge_hw(uint64_t next, uint64_t start, uint64_t now);
+#include "../tests/broken_merge.h" /* before the library: the override is announced */
 #endif
 
 #include <ptxn/ptxn.h>
 #include "../hwemu/mmu.h" /* the freestanding walkers only: no threads, no allocation */
 
 #ifdef PTXN_FUZZ_BROKEN_MERGE
-/* The deliberate bug: young is merged, a dirty update made since start is forgotten. */
-static inline uint64_t ptxn_arch_pte_merge_hw(uint64_t next, uint64_t start, uint64_t now)
-{
-	if (ptxn_arch_pte_young(now) && !ptxn_arch_pte_young(start))
-		next = ptxn_arch_pte_mkyoung(next);
-	return next;
-}
+#include "../tests/broken_merge.h" /* after: the deliberate bug is defined */
 #endif
 
 #if defined(PTXN_FORMAT_X86) && PTXN_X86_PAE

@@ -99,21 +99,14 @@ static inline bool ptxn_arch_slot_cmpxchg(volatile uint64_t *slot, uint64_t *exp
 }
 
 #ifdef EXPLORE_BROKEN_MERGE
-/* The deliberate bug (as fuzz/fuzz_common.h's): a dirty update made since start is lost. */
-#define PTXN_HAVE_ARCH_PTE_MERGE_HW
-static inline uint64_t ptxn_arch_pte_merge_hw(uint64_t next, uint64_t start, uint64_t now);
+#include "broken_merge.h" /* before the library: the override is announced */
 #endif
 
 #include <ptxn/ptxn.h>
 #include "../hwemu/mmu.h"
 
 #ifdef EXPLORE_BROKEN_MERGE
-static inline uint64_t ptxn_arch_pte_merge_hw(uint64_t next, uint64_t start, uint64_t now)
-{
-	if (ptxn_arch_pte_young(now) && !ptxn_arch_pte_young(start))
-		next = ptxn_arch_pte_mkyoung(next);
-	return next;
-}
+#include "broken_merge.h" /* after: the deliberate bug is defined */
 #endif
 
 #include "ptxn_test.h"
