@@ -190,7 +190,11 @@ PTXN_PVEMU_FUNC int ptxn_pvemu_hypercall(struct ptxn_pvemu *pv, struct ptxn_pv_r
 	c->reqs = reqs;
 	c->n = n;
 	c->mm_flags = mm_flags;
-	c->waiting = 0;
+	/* Atomic: the hypervisor may still be reading `waiting` of this slot's previous call
+	 * (after storing DONE, to decide whether to wake its caller), which has already seen
+	 * DONE and handed the slot on (found by TSan). What it reads then does not matter: the
+	 * previous caller is awake. */
+	__atomic_store_n(&c->waiting, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->state, PTXN_PVEMU_CALL_POSTED, __ATOMIC_SEQ_CST);
 	__atomic_fetch_add(&pv->kick, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&pv->hv_waiting, __ATOMIC_SEQ_CST))
