@@ -194,8 +194,8 @@ def eta_seconds(running, pending, workers):
     not started, in the order they will start; `workers` targets run at once, the next one
     starting as soon as one finishes. Unknown times (None) count as 0; returns
     (seconds, how many were unknown)."""
-    free = sorted(max(0.0, (e or 0.0) - el) for e, el in running)
-    free = (free + [0.0] * workers)[:workers] if workers > len(free) else free
+    free = [max(0.0, (e or 0.0) - el) for e, el in running]
+    free += [0.0] * (workers - len(free))  # idle places
     unknown = sum(e is None for e, _ in running) + sum(e is None for e in pending)
     for e in pending:
         free.sort()
