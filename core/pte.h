@@ -190,7 +190,7 @@ PTXN_INLINE ptxn_pte_t ptxn_pte_advance_pfn(ptxn_pte_t pte, uint64_t nr)
 {
 	ptxn_pteval_t v = ptxn_pte_val(pte);
 	uint64_t pfn = ptxn_arch_pte_pfn(v) + nr;
-	uint64_t field = pfn << PTXN_ARCH_PAGE_SHIFT;
+	uint64_t field = pfn << PTXN_ARCH_PTE_PFN_SHIFT;
 
 	if (ptxn_arch_pte_pfn_inverted(v))
 		field = ~field;

@@ -440,7 +440,7 @@ PTXN_INLINE void ptxn_txn_commit_ptes_auto(ptxn_mm_t *mm, ptxn_pte_t *ptep, ptxn
 	const ptxn_pteval_t next = ptxn_pte_val(pte);
 	const bool young_ok = ptxn_arch_pte_mkyoung(next) == next;
 	const bool dirty_ok = ptxn_arch_pte_mkdirty(next) == next;
-	const uint64_t page = (uint64_t)1 << PTXN_ARCH_PAGE_SHIFT;
+	const uint64_t page = (uint64_t)1 << PTXN_ARCH_PTE_PFN_SHIFT; /* one frame on */
 	unsigned int i;
 
 	if (young_ok && dirty_ok) {
@@ -486,7 +486,7 @@ PTXN_INLINE void ptxn_modify_prot_commit_ptes_from(ptxn_mm_t *mm, uintptr_t addr
 	    PTXN_LIKELY(!ptxn_arch_change_needs_break(mm->flags, old, next)) &&
 	    (PTXN_ARCH_PTE_CONT == 0 || PTXN_LIKELY(!ptxn_txn_cont_live(pte))) &&
 	    PTXN_LIKELY(ptxn_txn_frames_step(pte, nr))) {
-		const uint64_t page = (uint64_t)1 << PTXN_ARCH_PAGE_SHIFT;
+		const uint64_t page = (uint64_t)1 << PTXN_ARCH_PTE_PFN_SHIFT; /* one frame on */
 		unsigned int i;
 
 		PTXN_STAT_ADD(mm, entries, nr);

@@ -192,21 +192,30 @@ PTXN_INLINE bool ptxn_arch_pte_pfn_inverted(ptxn_pteval_t v)
 }
 #endif
 
-#define PTXN_ARCH_PFN_MAX (PTXN_ARCH_PTE_PFN_MASK >> PTXN_ARCH_PAGE_SHIFT)
+/*
+ * Where the frame number starts in an entry: at the page offset's width in most formats
+ * (the field holds the physical address), lower where the field holds the frame number
+ * itself (RISC-V: PPN at bit 10). One frame further is one step of 1 << this.
+ */
+#ifndef PTXN_ARCH_PTE_PFN_SHIFT
+#define PTXN_ARCH_PTE_PFN_SHIFT PTXN_ARCH_PAGE_SHIFT
+#endif
+
+#define PTXN_ARCH_PFN_MAX (PTXN_ARCH_PTE_PFN_MASK >> PTXN_ARCH_PTE_PFN_SHIFT)
 
 #ifndef PTXN_HAVE_ARCH_PTE_PFN
 PTXN_INLINE uint64_t ptxn_arch_pte_pfn(ptxn_pteval_t v)
 {
 	uint64_t field = ptxn_arch_pte_pfn_inverted(v) ? ~v : v;
 
-	return (field & PTXN_ARCH_PTE_PFN_MASK) >> PTXN_ARCH_PAGE_SHIFT;
+	return (field & PTXN_ARCH_PTE_PFN_MASK) >> PTXN_ARCH_PTE_PFN_SHIFT;
 }
 #endif
 
 #ifndef PTXN_HAVE_ARCH_PFN_PTE
 PTXN_INLINE ptxn_pteval_t ptxn_arch_pfn_pte(uint64_t pfn, uint64_t prot_bits)
 {
-	uint64_t field = pfn << PTXN_ARCH_PAGE_SHIFT;
+	uint64_t field = pfn << PTXN_ARCH_PTE_PFN_SHIFT;
 
 	if (ptxn_arch_pte_pfn_inverted(prot_bits))
 		field = ~field;
