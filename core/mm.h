@@ -65,7 +65,20 @@ enum {
 	 * promise (dirty is checked against memory). tests/test_hwemu_rules_{x86,powerpc}.c
 	 * show a false promise losing a dirty bit and the checker catching it.
 	 */
-	PTXN_MM_WRPROTECT_FLUSHED = 1u << 3
+	PTXN_MM_WRPROTECT_FLUSHED = 1u << 3,
+	/*
+	 * RISC-V: every hart sharing this address space manages A and D by the first scheme
+	 * of the privileged spec (20211203, 4.3.1; the extension name is Svade): an access
+	 * with A=0, or a store with D=0, raises a page fault and the hart never writes an
+	 * entry (Svadu absent, or menvcfg.ADUE=0 on every hart - "all harts in a system must
+	 * employ the same PTE-update scheme"). Then no MMU can change an entry under a
+	 * transaction and AUTO commits every entry with a plain store. Only honest if the
+	 * fault handler sets A/D under the same PTE lock the transactions hold, as Linux's
+	 * handle_pte_fault() does (ptep_set_access_flags under the PTE lock): a
+	 * ptxn_ptep_mark_accessed() that races an open transaction without that lock would
+	 * be overwritten. Never set it while ADUE may be 1. No effect on the other formats.
+	 */
+	PTXN_MM_RISCV_SVADE = 1u << 4
 };
 
 struct ptxn_mm;

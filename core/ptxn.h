@@ -23,6 +23,8 @@
 #include "../arch/arm64/atomic.h"
 #elif defined(PTXN_HOST_POWERPC64)
 #include "../arch/powerpc/atomic.h"
+#elif defined(PTXN_HOST_RISCV64)
+#include "../arch/riscv/atomic.h"
 #endif
 #endif
 #include "../generic/atomic.h"
@@ -34,6 +36,8 @@
 #include "../arch/arm64/pte.h"
 #elif defined(PTXN_FORMAT_POWERPC)
 #include "../arch/powerpc/pte.h"
+#elif defined(PTXN_FORMAT_RISCV)
+#include "../arch/riscv/pte.h"
 #endif
 #include "../generic/pte.h"
 
