@@ -9,8 +9,9 @@
  * freestanding guest (issue #11 compares it with QEMU's walker entry by entry).
  *
  * Levels are numbered alike on every arch: 0 is the 4 KiB level (x86 PT, Arm level 3,
- * radix PTE level), 1 the 2 MiB level, 2 the 1 GiB level, 3 the top (PML4, Arm level 0,
- * radix root). docs/hwemu.md lists every rule with the manual section that states it.
+ * radix PTE level, RISC-V level 0), 1 the 2 MiB level, 2 the 1 GiB level, 3 the top
+ * (PML4, Arm level 0, radix root, Sv48 level 3; Sv39 and x86 PAE have no level 3).
+ * docs/hwemu.md lists every rule with the manual section that states it.
  */
 #ifndef PTXN_HWEMU_MMU_H
 #define PTXN_HWEMU_MMU_H
@@ -45,8 +46,9 @@ enum ptxn_mmu_fault {
 	PTXN_MMU_FAULT_USER,        /* user access to a supervisor/privileged page */
 	PTXN_MMU_FAULT_RESERVED,    /* reserved bit or bad descriptor / radix bad config */
 	PTXN_MMU_FAULT_ADDRESS,     /* address outside the translated range (non-canonical) */
-	PTXN_MMU_FAULT_ACCESS_FLAG, /* Arm: AF=0 and TCR.HA=0: software sets AF */
-	PTXN_MMU_FAULT_DIRTY,       /* Arm: write to a DBM=1, AP[2]=1 entry without HA+HD */
+	PTXN_MMU_FAULT_ACCESS_FLAG, /* Arm: AF=0 and TCR.HA=0; RISC-V Svade: A=0. Software sets it */
+	PTXN_MMU_FAULT_DIRTY,       /* Arm: write to a DBM=1, AP[2]=1 entry without HA+HD;
+				       RISC-V Svade: a store with D=0 */
 	PTXN_MMU_FAULT_RC,          /* radix: R (or C for a store) not set, interrupt mode */
 	PTXN_MMU_FAULT_BUS,         /* a table address with no memory behind it */
 	PTXN_MMU_FAULT_CONFLICT,    /* Arm: TLB conflict abort (a mixed contiguous block) */
@@ -85,7 +87,12 @@ enum {
 	/* Arm: TCR_EL1.HD, hardware dirty state management; has no effect without HA. */
 	PTXN_MMU_ARM64_HD = 1u << 5,
 	/* PowerPC: the implementation does not update R/C; it raises a storage interrupt. */
-	PTXN_MMU_PPC_RC_INTERRUPT = 1u << 8
+	PTXN_MMU_PPC_RC_INTERRUPT = 1u << 8,
+	/* RISC-V: Svade, the first A/D scheme of priv 20211203 4.3.1 (menvcfg.ADUE=0): A=0,
+	 * or D=0 for a store, is a page fault; without it the hart sets them (Svadu). */
+	PTXN_MMU_RISCV_SVADE = 1u << 12,
+	/* RISC-V: Sv39 (3 levels) instead of Sv48 (4 levels). */
+	PTXN_MMU_RISCV_SV39 = 1u << 13
 };
 
 /* Who made an A/D update (ledger kind). */
@@ -216,6 +223,8 @@ PTXN_EXTERN_C_END
 #include "arm64/mmu.h"
 #elif defined(PTXN_FORMAT_POWERPC)
 #include "powerpc/mmu.h"
+#elif defined(PTXN_FORMAT_RISCV)
+#include "riscv/mmu.h"
 #endif
 #undef PTXN_MMU_INTERNAL
 
