@@ -232,6 +232,40 @@ FUZZ_FN const char *ref_abnormal(uint64_t v)
 	return NULL;
 }
 #define REF_RESERVED PTXN_PPC_RESERVED_MASK
+
+#elif defined(PTXN_FORMAT_RISCV)
+#define REF_YOUNG PTXN_RISCV_A
+#define REF_HW_VALID PTXN_RISCV_V
+#define REF_WRITE PTXN_RISCV_W
+#define REF_SW_DIRTY 0
+/* RSW bits (Linux special, devmap) and a Svpbmt memory type a caller may add. */
+static const uint64_t ref_extras[] = {PTXN_RISCV_SPECIAL, PTXN_RISCV_DEVMAP, PTXN_RISCV_PBMT_NC};
+FUZZ_FN bool ref_hw_dirty(uint64_t v) { return (v & PTXN_RISCV_D) != 0; }
+/* Svadu (priv 20211203 4.3.2 step 7): set A, and D for a store. */
+FUZZ_FN uint64_t ref_hw_set(uint64_t v, bool young, bool dirty)
+{
+	return v | (young ? PTXN_RISCV_A : 0) | (dirty ? PTXN_RISCV_D : 0);
+}
+/* D means dirty on any entry: no software bit. */
+FUZZ_FN uint64_t ref_sw_mkdirty(uint64_t v) { return v | PTXN_RISCV_D; }
+/* The PPN field holds the frame number itself, from bit 10 (4.4). */
+FUZZ_FN uint64_t ref_pfn(uint64_t v) { return (v & PTXN_RISCV_PPN_MASK) >> 10; }
+/* Final: V=0, or A=1 and (D=1, or W=0: the D update re-checks W in memory). */
+FUZZ_FN bool ref_quiescent(uint64_t v)
+{
+	if (!(v & PTXN_RISCV_V))
+		return true;
+	return (v & PTXN_RISCV_A) && ((v & PTXN_RISCV_D) || !(v & PTXN_RISCV_W));
+}
+/* W without R is a reserved encoding (4.3.1). */
+FUZZ_FN const char *ref_abnormal(uint64_t v)
+{
+	if ((v & (PTXN_RISCV_R | PTXN_RISCV_W)) == PTXN_RISCV_W)
+		return "W=1 with R=0 (reserved)";
+	return NULL;
+}
+/* Bits 54-60, and N: Svnapot is refused by ptxn (arch/riscv/pte.h). */
+#define REF_RESERVED (PTXN_RISCV_RESERVED_MASK | PTXN_RISCV_N)
 #endif
 
 #define REF_NEXTRAS (sizeof(ref_extras) / sizeof(ref_extras[0]))

@@ -4,7 +4,7 @@
  * constructors, predicates, mk* modifiers, ptxn_pte_modify and the merge rule
  * (generic/pte.h's ptxn_arch_pte_merge_hw), on entries built from random frames,
  * protections and operation sequences. Compiled once per format (fuzz/meson.build,
- * tools/ptxn_tools/fuzz.py): -DPTXN_FORMAT_X86 (-DPTXN_X86_PAE=0/1), _ARM64, _POWERPC.
+ * tools/ptxn_tools/fuzz.py): -DPTXN_FORMAT_X86 (-DPTXN_X86_PAE=0/1), _ARM64, _POWERPC, _RISCV.
  *
  * Input: pfn (8 bytes), protection (flags, attribute picks), then up to 24 operations of
  * 3 bytes (op, argument, argument). Invariants checked after every step:
@@ -68,8 +68,16 @@ static void check_only(uint64_t before, uint64_t after, uint64_t allowed, const 
 #define AD_BITS (PTXN_X86_ACCESSED | PTXN_X86_DIRTY | PTXN_X86_SAVED_DIRTY)
 #elif defined(PTXN_FORMAT_ARM64)
 #define AD_BITS (PTXN_ARM64_AF | PTXN_ARM64_RDONLY | PTXN_ARM64_SW_DIRTY)
+#elif defined(PTXN_FORMAT_RISCV)
+#define AD_BITS (PTXN_RISCV_A | PTXN_RISCV_D)
+/* mkwrite sets R with W: W without R is reserved (priv 20211203 4.3.1) */
+#define MKWRITE_ADDS PTXN_RISCV_R
 #else
 #define AD_BITS (PTXN_PPC_REFERENCE | PTXN_PPC_CHANGE)
+#endif
+
+#ifndef MKWRITE_ADDS
+#define MKWRITE_ADDS 0 /* beyond the write permission itself */
 #endif
 
 /*
@@ -87,6 +95,8 @@ static void check_merge(uint64_t start, uint64_t next, uint8_t what)
 
 #if defined(PTXN_FORMAT_ARM64)
 	dirty = dirty && (start & PTXN_ARM64_DBM);
+#elif defined(PTXN_FORMAT_RISCV)
+	dirty = dirty && (start & PTXN_RISCV_W); /* checked against W in memory (4.3.2 step 7) */
 #endif
 	/* Every MMU sets young with (or before) dirty: A|D, AF with AP[2], R|C. */
 	young = young || (dirty && !ref_young(start));
@@ -195,7 +205,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_EQ(ref_dirty(r), ref_dirty(v), "dirty after mkwrite");
 			FUZZ_EQ(ref_young(r), ref_young(v), "young after mkwrite");
 			if (!ref_write(v))
-				FUZZ_EQ(ptxn_arch_pte_wrprotect(r), v, "wrprotect(mkwrite(v))");
+				FUZZ_EQ(ptxn_arch_pte_wrprotect(r), v | MKWRITE_ADDS, "wrprotect(mkwrite(v))");
 			prot_exact = prot_exact && ref_write(v);
 			break;
 		case 6:

@@ -240,6 +240,14 @@ static struct sim_config sim_config(uint8_t cfg)
 		c.mm_flags |= PTXN_MM_COPROCESSOR;
 	if (cfg & 8)
 		c.mmu_flags |= PTXN_MMU_PPC_RC_INTERRUPT;
+#elif defined(PTXN_FORMAT_RISCV)
+	/* Svade: page faults, A/D set only by the harness's fault-handler events, which may
+	 * land inside a transaction: so never the mm's PTXN_MM_RISCV_SVADE promise (it needs
+	 * those handlers under the PTE lock). Sv39 or Sv48. */
+	if (cfg & 8)
+		c.mmu_flags |= PTXN_MMU_RISCV_SVADE;
+	if (cfg & 4)
+		c.mmu_flags |= PTXN_MMU_RISCV_SV39;
 #endif
 	return c;
 }

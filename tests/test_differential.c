@@ -15,9 +15,10 @@
  * of their contract (so a fault shared by both sides, e.g. in a primitive the host does
  * not override, is caught too).
  *
- * Built once per format (differential_x86, _arm64, _powerpc), so on every target the host's
+ * Built once per format (differential_x86, _arm64, _powerpc, _riscv), so on every target the host's
  * native atomics are compared with generic/ for each entry format, and the format overrides
- * (x86 wrprotect/mkwrite, ARM64 wrprotect) with their generic definitions on every host.
+ * (x86 wrprotect/mkwrite, ARM64 wrprotect, RISC-V hw_final) with their generic definitions
+ * on every host.
  * The first test case prints and checks which backend each side really used.
  */
 #include <ptxn/ptxn.h>
@@ -55,6 +56,8 @@ static void add(uint64_t v)
 #define SW_BITS UINT64_C(0x07f0000000000e00)
 #elif defined(PTXN_FORMAT_ARM64)
 #define SW_BITS UINT64_C(0x0780000000000000)
+#elif defined(PTXN_FORMAT_RISCV)
+#define SW_BITS UINT64_C(0x0000000000000300)
 #else
 #define SW_BITS UINT64_C(0x2000000000000e00)
 #endif
@@ -230,6 +233,8 @@ static void compare_slot(unsigned op, uint64_t init, uint64_t a, uint64_t b)
 #define EXPECT_FORMAT "x86"
 #elif defined(PTXN_FORMAT_ARM64)
 #define EXPECT_FORMAT "arm64"
+#elif defined(PTXN_FORMAT_RISCV)
+#define EXPECT_FORMAT "riscv"
 #else
 #define EXPECT_FORMAT "powerpc-radix"
 #endif
@@ -279,8 +284,11 @@ START_TEST(test_backends)
 			      n->atomics);
 #elif defined(__powerpc64__)
 	ck_assert_msg(strstr(n->atomics, "ldarx") != NULL, "backend %s", n->atomics);
+#elif defined(__riscv)
+	ck_assert_msg(strstr(n->atomics, "lr.d/sc.d") != NULL, "backend %s", n->atomics);
 #endif
-#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__) || defined(__powerpc64__)
+#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__) || defined(__powerpc64__) || \
+	defined(__riscv)
 	/* these hosts have native atomics: the two sides must really differ */
 	ck_assert_msg(strcmp(n->atomics, g->atomics) != 0, "native side used %s", n->atomics);
 	ck_assert_int_gt(n->arch_overrides, 0);

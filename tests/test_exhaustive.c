@@ -14,7 +14,8 @@
  *
  * Configurations: every strategy; every quirk flag of the format; every MMU mode (x86
  * with/without CET, and the PTXN_MM_X86_CET promise only where it is honest; ARM64 no
- * HA / HA / HA+HD; radix atomic R/C or R/C interrupt); every pair of protections from a
+ * HA / HA / HA+HD; radix atomic R/C or R/C interrupt; RISC-V Svadu, Svade, and Svade with
+ * the PTXN_MM_RISCV_SVADE promise); every pair of protections from a
  * representative set; every A/D state of the entries; a stale writable TLB entry or not;
  * a late radix R/C write-back or not; the single-entry API and batches of 1 to 3; a
  * caller that keeps the A/D state (pte_modify), one that ages (mkold) and one that cleans
@@ -822,6 +823,10 @@ static unsigned modes(struct mode *m)
 	m[n++] = (struct mode){0, PTXN_MM_COPROCESSOR};
 	m[n++] = (struct mode){PTXN_MMU_PPC_RC_INTERRUPT, 0};
 	m[n++] = (struct mode){PTXN_MMU_PPC_RC_INTERRUPT, PTXN_MM_COPROCESSOR};
+#elif defined(PTXN_FORMAT_RISCV)
+	m[n++] = (struct mode){0, 0};                    /* Svadu: the hart sets A/D */
+	m[n++] = (struct mode){PTXN_MMU_RISCV_SVADE, 0}; /* Svade: page faults instead */
+	m[n++] = (struct mode){PTXN_MMU_RISCV_SVADE, PTXN_MM_RISCV_SVADE}; /* honest only here */
 #endif
 	return n;
 }

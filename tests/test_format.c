@@ -6,9 +6,10 @@
  * computed with the library's own masks: a wrong bit in arch/<format>/pte.h shows up as a
  * mismatch against a literal.
  *
- * Compiled three times per target (tests/meson.build: format_x86, format_arm64,
- * format_powerpc, with -DPTXN_FORMAT_*), so every host checks all three encodings, and
- * the stored byte order (little-endian x86/ARM64, big-endian PowerPC radix) on its own
+ * Compiled once per format on every target (tests/meson.build: format_x86, format_arm64,
+ * format_powerpc, format_riscv, with -DPTXN_FORMAT_*), so every host checks every
+ * encoding, and the stored byte order (little-endian x86/ARM64/RISC-V, big-endian
+ * PowerPC radix) on its own
  * byte order. The ptxn_pte_modify properties are in test_format_props.c, linked into
  * the same program.
  *
@@ -36,8 +37,10 @@
 #include "test_format_rows_arm64.h"
 #elif defined(PTXN_FORMAT_POWERPC)
 #include "test_format_rows_powerpc.h"
+#elif defined(PTXN_FORMAT_RISCV)
+#include "test_format_rows_riscv.h"
 #else
-#error "test_format.c: build with -DPTXN_FORMAT_X86, _ARM64 or _POWERPC"
+#error "test_format.c: build with -DPTXN_FORMAT_X86, _ARM64, _POWERPC or _RISCV"
 #endif
 
 /* ---- failure collection: every row is checked, the first mismatch is the message -------- */
@@ -427,6 +430,53 @@ START_TEST(test_powerpc_modify_drops_invalid)
 END_TEST
 #endif
 
+#if defined(PTXN_FORMAT_RISCV)
+/* Privileged Architecture 20211203, 4.3.1 and 4.4; Linux pgtable.h for the conventions. */
+START_TEST(test_riscv_rules)
+{
+	ptxn_pte_t none = ptxn_pfn_pte(0x12345, ptxn_prot(0));
+	ptxn_pte_t rw = ptxn_pfn_pte(0x12345, ptxn_prot(0xb));
+	ptxn_pte_t young_ro = ptxn_pte_mkyoung(ptxn_pfn_pte(0x12345, ptxn_prot(0x9)));
+	unsigned f;
+
+	/* PROT_NONE is Linux PAGE_NONE: V=0, _PAGE_PROT_NONE (G) | R */
+	pt_assert_x64_eq(val(none), UINT64_C(0x48d1422));
+	ck_assert(ptxn_pte_present(none) && !ptxn_pte_hw_valid(none));
+	ck_assert_uint_eq(ptxn_pte_prot_flags(none), 0);
+	/* a global kernel page is valid and present, G or not */
+	ck_assert(ptxn_pte_present(mk(0x23)) && ptxn_pte_hw_valid(mk(0x23)));
+	/* the frame number starts at bit 10 (PPN[0], 4.4), the page size is still 4 KiB */
+	pt_assert_x64_eq(val(ptxn_pfn_pte(1, ptxn_prot(0xb))) & ~UINT64_C(0x3ff), 0x400);
+	pt_assert_x64_eq(ptxn_pte_pfn(mk(UINT64_C(0x400) | 0x17)), 1);
+	/* A (0x40) and D (0x80) */
+	pt_assert_x64_eq(val(ptxn_pte_mkyoung(rw)) ^ val(rw), 0x40);
+	pt_assert_x64_eq(val(ptxn_pte_mkdirty(rw)) ^ val(rw), 0x80);
+	/* a young read-only entry is final with no promise; a young writable clean one not */
+	ck_assert(ptxn_pte_quiescent(young_ro));
+	ck_assert(!ptxn_pte_quiescent(ptxn_pte_mkyoung(rw)));
+	ck_assert(!ptxn_arch_pte_quiescent(PTXN_MM_WRPROTECT_FLUSHED, val(ptxn_pte_mkyoung(rw))));
+	/* Svade: no hart writes A/D, so every entry is final under the mm's promise */
+	ck_assert(!ptxn_pte_quiescent(rw));
+	ck_assert(ptxn_arch_pte_quiescent(PTXN_MM_RISCV_SVADE, val(rw)));
+	ck_assert(ptxn_arch_pte_quiescent(PTXN_MM_RISCV_SVADE, 0x1f));
+	ck_assert_uint_eq(PTXN_ARCH_MM_READONLY_FINAL, PTXN_MM_RISCV_SVADE);
+	/* no constructor or pte_modify ever makes W without R, N, PBMT=3 or a reserved bit */
+	for (f = 0; f < 64; f++) {
+		uint64_t p = val(ptxn_pfn_pte(UINT64_C(0xfffffffffff), ptxn_prot(f)));
+		uint64_t m = val(ptxn_pte_modify(mk(UINT64_C(0x40000000048d17d7)), ptxn_prot(f)));
+
+		ck_assert_msg((p & 0x6) != 0x4 && (m & 0x6) != 0x4, "flags %#x: W without R", f);
+		ck_assert_msg(!(p & UINT64_C(0xffc0000000000000)) &&
+				      !(m & UINT64_C(0xffc0000000000000)),
+			      "flags %#x: bits 54-63 in 0x%016" PRIx64 " / 0x%016" PRIx64, f,
+			      PT_U64(p), PT_U64(m));
+	}
+	/* N (Svnapot) is refused: the format counts it as reserved, as 4.4 does without Svnapot */
+	pt_assert_x64_eq(PTXN_ARCH_PTE_RESERVED, UINT64_C(0x9fc0000000000000));
+}
+END_TEST
+#endif
+
 /* The constructors and predicates, for every flag combination, read back exactly. */
 START_TEST(test_prot_round_trip)
 {
@@ -475,9 +525,11 @@ int main(void)
 	tcase_add_test(rules, test_x86_knl_none);
 #elif defined(PTXN_FORMAT_ARM64)
 	tcase_add_test(rules, test_arm64_dbm);
-#else
+#elif defined(PTXN_FORMAT_POWERPC)
 	tcase_add_test(rules, test_powerpc_rules);
 	tcase_add_test(rules, test_powerpc_modify_drops_invalid);
+#else
+	tcase_add_test(rules, test_riscv_rules);
 #endif
 	tcase_add_loop_test(rules, test_prot_round_trip, 0, 16);
 	suite_add_tcase(s, rules);

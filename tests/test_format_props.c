@@ -58,8 +58,15 @@ static const uint64_t attr_variants[] = { 0, UINT64_C(0x0010000000000000) /* Con
 #define PROT_MASK UINT64_C(0xa00000000000003f)
 static const uint64_t sw_variants[] = { 0, 0x200, 0x400, 0x800, 0xe00 };
 static const uint64_t attr_variants[] = { 0 };
+#elif defined(PTXN_FORMAT_RISCV)
+/* RSW 8-9 (Linux _PAGE_SPECIAL, _PAGE_DEVMAP), kept by _PAGE_CHG_MASK */
+#define KEEP_MASK UINT64_C(0x0000000000000300)
+/* V, R, W, X, U, G (the PROT_NONE mark), PBMT 61-62: replaced (Linux _PAGE_CHG_MASK) */
+#define PROT_MASK UINT64_C(0x600000000000003f)
+static const uint64_t sw_variants[] = { 0, 0x100, 0x200, 0x300 };
+static const uint64_t attr_variants[] = { 0, UINT64_C(0x2000000000000000) /* PBMT=NC */ };
 #else
-#error "test_format_props.c: build with -DPTXN_FORMAT_X86, _ARM64 or _POWERPC"
+#error "test_format_props.c: build with -DPTXN_FORMAT_X86, _ARM64, _POWERPC or _RISCV"
 #endif
 
 #define ROWS(t) (sizeof(t) / sizeof((t)[0]))
@@ -94,6 +101,7 @@ static bool ad_dirty(int ad)
  * x86: D (bit 6), also on a read-only entry (SDM Vol. 3A 4.8: a stale writable TLB entry
  * may set D after R/W was cleared). ARM64: AP[2] cleared on a DBM entry (D8.4); a DBM=0
  * entry is never made dirty by the hardware. PowerPC: C (0x80), on any valid entry.
+ * RISC-V: D (0x80), only on a valid writable entry (the update re-checks W in memory).
  */
 static bool hw_dirty(uint64_t *v, bool both)
 {
@@ -111,9 +119,14 @@ static bool hw_dirty(uint64_t *v, bool both)
 	if (both)
 		*v |= SW_DIRTY;
 	return true;
-#else
+#elif defined(PTXN_FORMAT_POWERPC)
 	if (both || !(*v & (UINT64_C(1) << 63)))
 		return false; /* no software dirty bit on radix */
+	*v |= 0x80;
+	return true;
+#else
+	if (both || (*v & 0x5) != 0x5)
+		return false; /* no software dirty bit; V and W needed */
 	*v |= 0x80;
 	return true;
 #endif

@@ -292,6 +292,10 @@ static void race_safe(const char *name, const char *label, int strategy, unsigne
 #define HW_FLAGS (PTXN_MMU_ARM64_HA | PTXN_MMU_ARM64_HD)
 #define HW_FLAGS_ALT 0 /* HA/HD off: every A/D update is a fault resolved in software */
 #define HW_ALT_NAME "sw-af-dirty"
+#elif defined(PTXN_FORMAT_RISCV)
+#define HW_FLAGS 0 /* Svadu: the hart sets A/D */
+#define HW_FLAGS_ALT PTXN_MMU_RISCV_SVADE /* Svade: every A/D update a fault resolved in software */
+#define HW_ALT_NAME "svade"
 #else
 #define HW_FLAGS 0
 #define HW_FLAGS_ALT PTXN_MMU_PPC_RC_INTERRUPT

@@ -63,6 +63,44 @@ static __attribute__((unused)) void logged_store(struct ptxn_hwemu *hw, uint64_t
 }
 
 /*
+ * Where software manages A/D (radix with PTXN_MMU_PPC_RC_INTERRUPT, RISC-V Svade): a read
+ * faults with read_fault and changes nothing, ptxn_hwemu_resolve() marks the entry young;
+ * a write faults with write_fault, resolve marks it dirty; ptxn_hwemu_access()'s default
+ * handler does the same by itself on a second page. Three software updates, none by the
+ * hardware, and the checker agrees.
+ */
+static __attribute__((unused)) void sw_managed_ad(unsigned mmu_flags, unsigned read_fault,
+						  unsigned write_fault)
+{
+	struct ptxn_hwemu *hw = hw_machine(mmu_flags, 2, R | W | U);
+	struct ptxn_hwemu_agent *a = hw_raw_agent(hw, 0);
+	ptxn_pte_t *leaf = hw_leaf(hw, HW_VA);
+	const ptxn_pteval_t v0 = hw_val(leaf), young = ptxn_arch_pte_mkyoung(v0);
+	struct ptxn_hwemu_report r;
+	struct ptxn_mmu_walk w;
+
+	ptxn_hwemu_check_begin(hw);
+	ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_READ, true, &w), read_fault);
+	ck_assert_uint_eq(hw_val(leaf), v0);
+	ck_assert(ptxn_hwemu_resolve(a, w.leaf, HW_VA, w.level, false));
+	ck_assert_uint_eq(hw_val(leaf), young);
+	ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_READ, true, NULL), PTXN_MMU_OK);
+	ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_WRITE, true, &w), write_fault);
+	ck_assert_uint_eq(hw_val(leaf), young);
+	ck_assert(ptxn_hwemu_resolve(a, w.leaf, HW_VA, w.level, true));
+	ck_assert_uint_eq(hw_val(leaf), ptxn_arch_pte_mkdirty(young));
+	ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_WRITE, true, NULL), PTXN_MMU_OK);
+	a->cfg.flags &= ~PTXN_HWEMU_AGENT_NO_RESOLVE;
+	ck_assert_uint_eq(ptxn_hwemu_access(a, HW_VA + 4096, PTXN_MMU_WRITE, true, NULL), PTXN_MMU_OK);
+	ck_assert(ptxn_pte_dirty(ptxn_ptep_get(hw_leaf(hw, HW_VA + 4096))));
+	ck_assert_uint_eq(a->c.sw_resolved, 3);
+	ck_assert(ptxn_hwemu_check(hw, &r));
+	ck_assert_uint_eq(r.hw_updates, 0);
+	ck_assert_uint_eq(r.sw_updates, 3);
+	ptxn_hwemu_destroy(hw);
+}
+
+/*
  * Defined by the format's own file (tests/test_hwemu_rules_<format>.c, chosen by
  * tests/meson.build): adds that format's rule tests to the "arch" test case.
  */

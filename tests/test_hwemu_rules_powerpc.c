@@ -38,33 +38,7 @@ END_TEST
 /* Interrupt mode: the MMU never sets R/C; a storage interrupt, then software sets them. */
 START_TEST(test_ppc_rc_interrupt_mode)
 {
-	struct ptxn_hwemu *hw = hw_machine(PTXN_MMU_PPC_RC_INTERRUPT, 2, R | W | U);
-	struct ptxn_hwemu_agent *a = hw_raw_agent(hw, 0);
-	ptxn_pte_t *leaf = hw_leaf(hw, HW_VA);
-	ptxn_pteval_t v0 = hw_val(leaf);
-	struct ptxn_hwemu_report r;
-	struct ptxn_mmu_walk w;
-
-	ptxn_hwemu_check_begin(hw);
-	ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_READ, true, &w), PTXN_MMU_FAULT_RC);
-	ck_assert_uint_eq(hw_val(leaf), v0);
-	ck_assert(ptxn_hwemu_resolve(a, w.leaf, HW_VA, w.level, false));
-	ck_assert_uint_eq(hw_val(leaf), v0 | PTXN_PPC_REFERENCE);
-	ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_READ, true, NULL), PTXN_MMU_OK);
-	ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_WRITE, true, &w), PTXN_MMU_FAULT_RC);
-	ck_assert_uint_eq(hw_val(leaf), v0 | PTXN_PPC_REFERENCE);
-	ck_assert(ptxn_hwemu_resolve(a, w.leaf, HW_VA, w.level, true));
-	ck_assert_uint_eq(hw_val(leaf), v0 | PTXN_PPC_REFERENCE | PTXN_PPC_CHANGE);
-	ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_WRITE, true, NULL), PTXN_MMU_OK);
-	/* The default handler of ptxn_hwemu_access() does the same by itself. */
-	a->cfg.flags &= ~PTXN_HWEMU_AGENT_NO_RESOLVE;
-	ck_assert_uint_eq(ptxn_hwemu_access(a, HW_VA + 4096, PTXN_MMU_WRITE, true, NULL), PTXN_MMU_OK);
-	ck_assert(ptxn_pte_dirty(ptxn_ptep_get(hw_leaf(hw, HW_VA + 4096))));
-	ck_assert_uint_eq(a->c.sw_resolved, 3);
-	ck_assert(ptxn_hwemu_check(hw, &r));
-	ck_assert_uint_eq(r.hw_updates, 0);
-	ck_assert_uint_eq(r.sw_updates, 3);
-	ptxn_hwemu_destroy(hw);
+	sw_managed_ad(PTXN_MMU_PPC_RC_INTERRUPT, PTXN_MMU_FAULT_RC, PTXN_MMU_FAULT_RC);
 }
 END_TEST
 

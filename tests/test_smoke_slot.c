@@ -37,6 +37,10 @@
 #if defined(__i386__)
 #include <cpuid.h>
 #endif
+#if defined(__riscv)
+#include <setjmp.h>
+#include <signal.h>
+#endif
 
 #include "ptxn_test.h" /* sizes and the runner; nothing of the library */
 
@@ -60,6 +64,9 @@
 #define SMOKE_PTR_BYTES 8
 #elif defined(__powerpc64__)
 #define SMOKE_ARCH "ppc64"
+#define SMOKE_PTR_BYTES 8
+#elif defined(__riscv) && __riscv_xlen == 64
+#define SMOKE_ARCH "riscv64"
 #define SMOKE_PTR_BYTES 8
 #else
 #error "unknown target architecture: add it to tests/test_smoke_slot.c"
@@ -100,6 +107,40 @@ START_TEST(test_runs_on_target)
 		ck_assert_str_eq(un.machine, want);
 }
 END_TEST
+
+#if defined(__riscv)
+/*
+ * Does this hart execute a Zbb instruction (ANDN a0, a0, a1: 0x40b57533)? AT_HWCAP names
+ * only single-letter extensions, so the two RV64GC models of the matrix differ there:
+ * qemu 7.2's rv64 enables Zbb, its sifive-u54 does not (an illegal instruction, SIGILL).
+ */
+static sigjmp_buf smoke_sigill_jmp;
+
+static void smoke_on_sigill(int sig)
+{
+	(void)sig;
+	siglongjmp(smoke_sigill_jmp, 1);
+}
+
+static bool smoke_riscv_has_zbb(void)
+{
+	struct sigaction sa, old;
+	volatile bool ok = false;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = smoke_on_sigill;
+	sigemptyset(&sa.sa_mask);
+	ck_assert_int_eq(sigaction(SIGILL, &sa, &old), 0);
+	if (sigsetjmp(smoke_sigill_jmp, 1) == 0) {
+		register unsigned long a0 __asm__("a0") = 6, a1 __asm__("a1") = 3;
+
+		__asm__ __volatile__(".4byte 0x40b57533" : "+r"(a0) : "r"(a1));
+		ok = a0 == 4; /* 6 & ~3 */
+	}
+	ck_assert_int_eq(sigaction(SIGILL, &old, NULL), 0);
+	return ok;
+}
+#endif
 
 /* Is the CPU qemu emulates the one the cross file asked for? Checked through the
  * hardware capability bits the (emulated) kernel hands us, for the CPUs of the matrix. */
@@ -149,6 +190,20 @@ START_TEST(test_cpu_is_the_requested_one)
 		ck_assert_msg((edx & sse2) != 0, "max: cpuid.1.edx %#x", edx);
 	else
 		ck_abort_msg("unknown i386 cpu %s: teach test_smoke_slot.c its CPUID bits", cpu);
+#elif defined(__riscv)
+	/*
+	 * qemu-user's AT_HWCAP on RISC-V is the single-letter ISA bits of misa, bit (c - 'A')
+	 * (linux-user/elfload.c; Linux arch/riscv/include/uapi/asm/hwcap.h, COMPAT_HWCAP_ISA_*):
+	 * the models of the matrix are RV64GC, and the A extension is what ptxn's asm needs.
+	 */
+	const unsigned long imafdc = (1UL << ('I' - 'A')) | (1UL << ('M' - 'A')) |
+				     (1UL << ('A' - 'A')) | (1UL << ('F' - 'A')) |
+				     (1UL << ('D' - 'A')) | (1UL << ('C' - 'A'));
+	if (strcmp(cpu, "rv64") != 0 && strcmp(cpu, "sifive-u54") != 0)
+		ck_abort_msg("unknown riscv64 cpu %s: teach test_smoke_slot.c its hwcaps", cpu);
+	ck_assert_msg((hwcap & imafdc) == imafdc, "%s: hwcap %#lx lacks IMAFDC", cpu, hwcap);
+	ck_assert_msg(smoke_riscv_has_zbb() == (strcmp(cpu, "rv64") == 0),
+		      "%s: Zbb %s", cpu, smoke_riscv_has_zbb() ? "present" : "absent");
 #else
 	ck_abort_msg("running under qemu -cpu %s: teach test_smoke_slot.c this arch", cpu);
 #endif
