@@ -30,10 +30,11 @@ FORMATS = {
     "x86_pae": ["-DPTXN_FORMAT_X86", "-DPTXN_X86_PAE=1"],
     "arm64": ["-DPTXN_FORMAT_ARM64"],
     "powerpc": ["-DPTXN_FORMAT_POWERPC"],
+    "riscv": ["-DPTXN_FORMAT_RISCV"],
 }
 CFLAGS = ["-g", "-O1", "-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=undefined",
           "-Wall", "-Wextra", "-Werror", "-I" + os.path.join(ROOT, "include")]
-QUICK_SECONDS = 10   # per harness run under --quick: 12 runs + 24 builds ~ 2.5 min on 2 cores
+QUICK_SECONDS = 10   # per harness run under --quick: 15 runs + 30 builds ~ 3 min on 2 cores
 DEFAULT_SECONDS = 60
 TIMEOUT_PER_INPUT = 10  # seconds: a commit that never returns (a CAS loop) is a failure
 

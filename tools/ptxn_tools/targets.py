@@ -164,6 +164,8 @@ TARGETS = [
     Target("ppc64le-power9", "cross", "powerpc64le-linux-gnu-gcc", "qemu-ppc64le"),
     Target("ppc64le-power10", "cross", "powerpc64le-linux-gnu-gcc", "qemu-ppc64le"),
     Target("ppc64be-power9", "cross", "powerpc64-linux-gnu-gcc -static", "qemu-ppc64"),
+    Target("riscv64", "cross", "riscv64-linux-gnu-gcc -static", "qemu-riscv64"),
+    Target("riscv64-u54", "cross", "riscv64-linux-gnu-gcc -static", "qemu-riscv64"),
     # The bare-metal tier: QEMU's own MMU sets A/D (baremetal/, docs/baremetal.md).
     SystemTarget("aarch64-system", "aarch64-linux-gnu-gcc -ffreestanding (LSE)",
                  "qemu-system-aarch64", "max"),
