@@ -101,6 +101,49 @@ static __attribute__((unused)) void sw_managed_ad(unsigned mmu_flags, unsigned r
 }
 
 /*
+ * The core of the promise tests (PTXN_MM_X86_CET, PTXN_MM_WRPROTECT_FLUSHED,
+ * PTXN_MM_RISCV_SVADE): one transaction at HW_VA to ptxn_prot(prot), with a store made
+ * between its start and its commit that must end with `fault`. Returns what start saw.
+ */
+static __attribute__((unused)) ptxn_pte_t store_inside_txn(struct ptxn_hwemu *hw, ptxn_mm_t *mm,
+							   struct ptxn_hwemu_agent *a,
+							   unsigned fault, unsigned prot)
+{
+	ptxn_pte_t *leaf = hw_leaf(hw, HW_VA);
+	struct ptxn_hwemu_txn t;
+	ptxn_pte_t old = ptxn_hwemu_txn_start(hw, mm, HW_VA, leaf, 1, &t);
+
+	ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_WRITE, true, NULL), fault);
+	ptxn_hwemu_txn_commit(hw, mm, HW_VA, leaf, old, ptxn_pte_modify(old, ptxn_prot(prot)), &t);
+	ptxn_hwemu_txn_end(hw, mm, &t, true);
+	return old;
+}
+
+/*
+ * Its verdict: a broken promise (lie) loses the dirty update and hwemu's checker says so;
+ * a kept one loses nothing, and the entry is dirty exactly when the store landed.
+ * Destroys hw.
+ */
+static __attribute__((unused)) void promise_verdict(struct ptxn_hwemu *hw, int variant, bool lie,
+						    bool dirty)
+{
+	ptxn_pte_t *leaf = hw_leaf(hw, HW_VA);
+	struct ptxn_hwemu_report r;
+	bool clean = ptxn_hwemu_check(hw, &r);
+
+	if (lie) {
+		ck_assert(!ptxn_pte_dirty(ptxn_ptep_get(leaf)));
+		ck_assert(!clean);
+		ck_assert_uint_ge(r.lost, 1);
+	} else {
+		ck_assert_msg(clean, "variant %d: the checker found %llu lost updates", variant,
+			      (unsigned long long)r.lost);
+		ck_assert(ptxn_pte_dirty(ptxn_ptep_get(leaf)) == dirty);
+	}
+	ptxn_hwemu_destroy(hw);
+}
+
+/*
  * Defined by the format's own file (tests/test_hwemu_rules_<format>.c, chosen by
  * tests/meson.build): adds that format's rule tests to the "arch" test case.
  */

@@ -138,11 +138,7 @@ START_TEST(test_ppc_wrprotect_flushed_promise)
 	for (variant = 0; variant < 3; variant++) { /* 0: no flag, 1: kept, 2: broken */
 		struct ptxn_hwemu *hw = hw_machine(0, 1, R | W | U);
 		struct ptxn_hwemu_agent *a = hw_raw_agent(hw, 0);
-		ptxn_pte_t *leaf = hw_leaf(hw, HW_VA);
-		struct ptxn_hwemu_report r;
-		struct ptxn_hwemu_txn t;
 		ptxn_pte_t old;
-		bool clean;
 		ptxn_mm_t mm;
 
 		ptxn_mm_init(&mm);
@@ -153,23 +149,9 @@ START_TEST(test_ppc_wrprotect_flushed_promise)
 		hw_txn(hw, &mm, HW_VA, 1, mk_wrprotect, NULL, false);
 		if (variant == 1)
 			ptxn_hwemu_flush_range(hw, HW_VA, HW_VA + 4096);
-		old = ptxn_hwemu_txn_start(hw, &mm, HW_VA, leaf, 1, &t);
+		old = store_inside_txn(hw, &mm, a, variant == 1 ? PTXN_MMU_FAULT_WRITE : PTXN_MMU_OK, rw);
 		ck_assert(ptxn_pte_young(old) && !ptxn_pte_write(old) && !ptxn_pte_dirty(old));
-		ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_WRITE, true, NULL),
-				  variant == 1 ? PTXN_MMU_FAULT_WRITE : PTXN_MMU_OK);
-		ptxn_hwemu_txn_commit(hw, &mm, HW_VA, leaf, old, ptxn_pte_modify(old, ptxn_prot(rw)), &t);
-		ptxn_hwemu_txn_end(hw, &mm, &t, true);
-		clean = ptxn_hwemu_check(hw, &r);
-		if (variant == 2) {
-			ck_assert(!ptxn_pte_dirty(ptxn_ptep_get(leaf)));
-			ck_assert(!clean);
-			ck_assert_uint_ge(r.lost, 1);
-		} else {
-			ck_assert_msg(clean, "variant %d: the checker found %llu lost updates", variant,
-				      (unsigned long long)r.lost);
-			ck_assert(ptxn_pte_dirty(ptxn_ptep_get(leaf)) == (variant == 0));
-		}
-		ptxn_hwemu_destroy(hw);
+		promise_verdict(hw, variant, variant == 2, variant == 0);
 	}
 }
 END_TEST

@@ -227,11 +227,7 @@ START_TEST(test_x86_cet_flag_readonly_quiescent)
 		bool faults = cet_hw || variant == 4;
 		struct ptxn_hwemu *hw = hw_machine(cet_hw ? PTXN_MMU_X86_CET : 0, 1, R | W | U);
 		struct ptxn_hwemu_agent *a = hw_raw_agent(hw, 0);
-		ptxn_pte_t *leaf = hw_leaf(hw, HW_VA);
-		struct ptxn_hwemu_report r;
-		struct ptxn_hwemu_txn t;
 		ptxn_pte_t old;
-		bool clean;
 		ptxn_mm_t mm;
 
 		ptxn_mm_init(&mm);
@@ -244,26 +240,12 @@ START_TEST(test_x86_cet_flag_readonly_quiescent)
 		hw_txn(hw, &mm, HW_VA, 1, mk_wrprotect, NULL, false);
 		if (variant == 4)
 			ptxn_hwemu_flush_range(hw, HW_VA, HW_VA + 4096);
-		/* The way back to read-write starts from a young, clean, read-only entry... */
-		old = ptxn_hwemu_txn_start(hw, &mm, HW_VA, leaf, 1, &t);
+		/* The way back to read-write starts from a young, clean, read-only entry, and the
+		 * stale translation writes before the commit. */
+		old = store_inside_txn(hw, &mm, a, faults ? PTXN_MMU_FAULT_WRITE : PTXN_MMU_OK, rw);
 		ck_assert(ptxn_pte_young(old) && !ptxn_pte_write(old) && !ptxn_pte_dirty(old));
-		/* ...and the stale translation writes before the commit. */
-		ck_assert_uint_eq(ptxn_hwemu_access_once(a, HW_VA, PTXN_MMU_WRITE, true, NULL),
-				  faults ? PTXN_MMU_FAULT_WRITE : PTXN_MMU_OK);
-		ptxn_hwemu_txn_commit(hw, &mm, HW_VA, leaf, old, ptxn_pte_modify(old, ptxn_prot(rw)), &t);
-		ptxn_hwemu_txn_end(hw, &mm, &t, true);
-		clean = ptxn_hwemu_check(hw, &r);
-		if (lie) {
-			/* The lie is caught: the D the stale write set is gone, and the checker says so. */
-			ck_assert(!ptxn_pte_dirty(ptxn_ptep_get(leaf)));
-			ck_assert(!clean);
-			ck_assert_uint_ge(r.lost, 1);
-		} else {
-			ck_assert_msg(clean, "variant %d: the checker found %llu lost updates", variant,
-				      (unsigned long long)r.lost);
-			ck_assert(ptxn_pte_dirty(ptxn_ptep_get(leaf)) == !faults);
-		}
-		ptxn_hwemu_destroy(hw);
+		/* A lie is caught: the D the stale write set is gone, and the checker says so. */
+		promise_verdict(hw, variant, lie, !faults);
 	}
 }
 END_TEST
