@@ -88,7 +88,10 @@ def machine_file(name, files=None):
             elif section in ("binaries", "built-in options"):
                 out[m.group(1)] = value
     as_list = lambda v: [v] if isinstance(v, str) else list(v or [])
-    return {"c": as_list(out.get("c", "cc")), "c_args": as_list(out.get("c_args")),
+    cc = as_list(out.get("c", "cc"))
+    if cc[:1] == ["ccache"] and not shutil.which("ccache"):
+        cc = cc[1:]  # as Meson does where ccache is not installed
+    return {"c": cc, "c_args": as_list(out.get("c_args")),
             "c_link_args": as_list(out.get("c_link_args")),
             "exe_wrapper": as_list(out.get("exe_wrapper"))}
 
