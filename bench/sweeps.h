@@ -206,6 +206,35 @@ static BENCH_NOINLINE void sweep_lock_and(const struct sweep *s)
 	});
 }
 
+/*
+ * AUTO's per-entry decision with nothing around it: no mm, no path, no start/commit pair;
+ * load, pte_modify, the absorbs test, then a plain store or one compare-and-swap (retried
+ * with the A/D found, as commit does). Not an API anyone calls: the floor under any
+ * single-entry AUTO, so that a miss of ptxn-auto can be split into what the API costs
+ * (ptxn-auto over this row) and what the decision itself costs (this row over
+ * linux-clear: a data-dependent branch per entry, docs/bench.md).
+ */
+static BENCH_NOINLINE void sweep_bare_auto(const struct sweep *s)
+{
+	const ptxn_prot_t prot = s->prot;
+	ptxn_mm_t *mm = s->mm; /* only for the retry's statistics hook */
+
+	SWEEP_ENTRIES(s, {
+		uint64_t seen = ptxn_arch_slot_load(&ptep->storage);
+		ptxn_pteval_t old = ptxn_arch_pte_from_storage(seen);
+		ptxn_pteval_t next = ptxn_pte_val(ptxn_pte_modify(ptxn_make_pte(old), prot));
+
+		(void)addr;
+		/* asked as commit asks it: quiescent first, then the rest of absorbs for a
+		 * dirty next only (core/transaction.h says why) */
+		if (ptxn_arch_pte_quiescent(0, old) ||
+		    (ptxn_arch_pte_dirty(next) && ptxn_arch_pte_absorbs(0, old, next)))
+			ptxn_txn_store_absorbing(0, ptep, seen, ptxn_arch_pte_to_storage(next));
+		else if (next != old)
+			ptxn_txn_cas_keep_ad_since_start(mm, ptep, old, next);
+	});
+}
+
 static BENCH_NOINLINE void sweep_unsafe_rmw(const struct sweep *s)
 {
 	const ptxn_prot_t prot = s->prot;
@@ -275,7 +304,10 @@ static BENCH_NOINLINE void sweep_broken_skip(const struct sweep *s)
 #define BENCH_MM_AUTO_CET PTXN_STRATEGY_COUNT
 #define BENCH_MM_AUTO_FLUSHED (PTXN_STRATEGY_COUNT + 1)
 
-enum contender_kind { K_LINUX, K_LINUX_PTES, K_LOCK_AND, K_FREEBSD, K_PTXN, K_PTXN_PTES, K_UNSAFE, K_MEMORY, K_BROKEN };
+enum contender_kind {
+	K_LINUX, K_LINUX_PTES, K_LOCK_AND, K_FREEBSD, K_PTXN, K_PTXN_PTES, K_BARE_AUTO, K_UNSAFE,
+	K_MEMORY, K_BROKEN
+};
 
 struct contender {
 	const char *name;
@@ -302,6 +334,7 @@ static const struct contender contenders[] = {
 	{"ptxn-clear-ptes", K_PTXN_PTES, PTXN_STRATEGY_CLEAR, false, false},
 	{"ptxn-merge-ptes", K_PTXN_PTES, PTXN_STRATEGY_MERGE, false, false},
 	{"ptxn-auto-ptes", K_PTXN_PTES, PTXN_STRATEGY_AUTO, false, false},
+	{"bare-auto", K_BARE_AUTO, PTXN_STRATEGY_AUTO, true, false},
 	{"unsafe-rmw", K_UNSAFE, -1, true, false},
 	{"memory-bound", K_MEMORY, -1, true, false},
 	{"broken-skip", K_BROKEN, -1, true, true},
@@ -328,6 +361,9 @@ static void run_sweep(const struct contender *c, struct sweep *s)
 		break;
 	case K_PTXN_PTES:
 		sweep_ptxn_ptes(s);
+		break;
+	case K_BARE_AUTO:
+		sweep_bare_auto(s);
 		break;
 	case K_UNSAFE:
 		sweep_unsafe_rmw(s);

@@ -88,7 +88,10 @@ def machine_file(name, files=None):
             elif section in ("binaries", "built-in options"):
                 out[m.group(1)] = value
     as_list = lambda v: [v] if isinstance(v, str) else list(v or [])
-    return {"c": as_list(out.get("c", "cc")), "c_args": as_list(out.get("c_args")),
+    cc = as_list(out.get("c", "cc"))
+    if cc[:1] == ["ccache"] and not shutil.which("ccache"):
+        cc = cc[1:]  # as Meson does where ccache is not installed
+    return {"c": cc, "c_args": as_list(out.get("c_args")),
             "c_link_args": as_list(out.get("c_link_args")),
             "exe_wrapper": as_list(out.get("exe_wrapper"))}
 
@@ -365,9 +368,15 @@ def targets_summary(rows, batch=16, runs=1):
                          "(target 1.5x: %s)" % (batch, runs, lin / ptes, verdict(r2(lin / ptes) >= 1.5)))
         if q == 0.5 and auto:
             want = 1.5 if runs >= 16 else 1.0
+            mix = "in runs of %d" % runs if runs > 1 else "at random"
             lines.append("ptxn-auto over linux-clear, 50%% %s: %.2fx (target %.1fx: %s)" % (
-                "in runs of %d" % runs if runs > 1 else "at random", lin / auto, want,
-                verdict(r2(lin / auto) >= want)))
+                mix, lin / auto, want, verdict(r2(lin / auto) >= want)))
+            bare = ns(get("no-hw", "bare-auto", big, q))
+            if bare:
+                # the miss split in two: the per-entry decision itself, and the API around it
+                lines.append("  of which: bare-auto (the decision alone) over linux-clear, 50%% "
+                             "%s: %.2fx; ptxn-auto's cost over bare-auto: %.2fx"
+                             % (mix, lin / bare, auto / bare))
         if q == 0.0:
             for name, v in (("ptxn-auto", auto), ("ptxn-auto-ptes", ptes)):
                 if v:

@@ -10,6 +10,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.path.join(ROOT, "build")
 REPORTS = os.path.join(ROOT, "reports")
 
+# The rows that share a compiler and flags (ppc64le-power8/9/10, the two i686 rows) compile
+# through ccache (their cross files), so each object is built once per run. The cache is
+# this tree's own unless the caller chose one: a fresh clone starts empty.
+os.environ.setdefault("CCACHE_DIR", os.path.join(BUILD, "ccache"))
+
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 

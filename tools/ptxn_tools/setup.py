@@ -33,6 +33,8 @@ APT_PACKAGES = [
     "valgrind",
     # ./matrix report: validating the JSON against docs/report.schema.json
     "python3-jsonschema",
+    # the rows that build the same objects (ppc64le-power8/9/10, i686-host/-qemu) share them
+    "ccache",
 ]
 FOREIGN_ARCHES = ["arm64", "ppc64el", "i386"]
 DEB_SRC_FILE = "/etc/apt/sources.list.d/ptxn-src.sources"

@@ -19,6 +19,7 @@ import time
 import xml.etree.ElementTree as ET
 
 from .. import setup
+from ..bench import machine_file
 from ..build import meson_setup, publish_junit, run_target
 from ..common import ANSI, BUILD, ROOT, say, step, tail
 from ..targets import QEMU_SCALE, QUICK_SCALE, select_targets
@@ -520,12 +521,31 @@ def run_other_target(t, args, scale, progress, caselog):
     return run
 
 
-def start_order(targets, times):
+def build_key(t):
+    """What a target's objects depend on besides the sources: its compiler and flags (the
+    rows with equal keys compile the same objects, shared through ccache); None for the
+    rows that are not Meson builds."""
+    if t.kind == "system":
+        return None
+    mf = machine_file(t.name, t.machine_files)
+    return (tuple(mf["c"]), tuple(mf["c_args"]))
+
+
+def start_order(targets, times, key=build_key):
     """The order to start targets in when several run at once: the longest first (by this
     machine's last times), so that no long target is left running alone at the end; those
-    never timed here first of all, in their listed order (their length is unknown)."""
-    return sorted(targets, key=lambda t: (times.get(t.name) is not None,
+    never timed here first of all, in their listed order (their length is unknown). A
+    target is not started right after one that builds the same objects (key): started
+    together, both would compile them; a slot later, the second finds them in the cache."""
+    todo = sorted(targets, key=lambda t: (times.get(t.name) is not None,
                                           -(times.get(t.name) or 0.0)))
+    order = []
+    while todo:
+        last = key(order[-1]) if order else None
+        pick = next((t for t in todo if last is None or key(t) != last), todo[0])
+        todo.remove(pick)
+        order.append(pick)
+    return order
 
 
 def run_report(args, argv):

@@ -136,7 +136,7 @@ class EndToEnd(unittest.TestCase):
         self.assertTrue(hot)
         for r in hot:
             if r["contender"] in ("unsafe-rmw", "memory-bound", "freebsd-cas", "lock-and", "ptxn-merge",
-                                  "ptxn-merge-ptes"):
+                                  "ptxn-merge-ptes", "bare-auto"):
                 self.assertEqual(r["spurious_faults_per_entry"], 0, r)
 
 

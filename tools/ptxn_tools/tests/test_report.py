@@ -29,8 +29,10 @@ from ptxn_tools.report.schema import check, load_schema, validate
 from ptxn_tools.report.render import (
     html_matrix, md_matrix, md_target, run_time_text, terminal_matrix, write_json, write_matrix,
     write_target)
+from ptxn_tools.targets import select_targets
 from ptxn_tools.report.run import (
-    LoadSampler, eta_seconds, eta_text, last_times, rerender, save_time, start_order)
+    LoadSampler, build_key, eta_seconds, eta_text, last_times, rerender, save_time,
+    start_order)
 
 # Meson 1.0.1's JUnit for one Check (TAP) test, one TAP test that crashed after its first
 # case, and two exit-code tests; with the JSON log entries that go with it.
@@ -525,8 +527,24 @@ class Timing(unittest.TestCase):
             def __init__(self, name):
                 self.name = name
         ts = [T("a"), T("b"), T("c"), T("d")]
-        order = start_order(ts, {"a": 10.0, "b": 300.0, "d": 60.0})
+        order = start_order(ts, {"a": 10.0, "b": 300.0, "d": 60.0}, key=lambda t: None)
         self.assertEqual([t.name for t in order], ["c", "b", "d", "a"])
+
+    def test_rows_sharing_a_build_do_not_start_together(self):
+        class T:
+            def __init__(self, name, key):
+                self.name, self.key = name, key
+        # p8 and p9 compile the same objects: p9 waits one slot (x goes between them)
+        ts = [T("p8", "ppc"), T("p9", "ppc"), T("x", "x86"), T("s", None)]
+        order = start_order(ts, {}, key=lambda t: t.key)
+        self.assertEqual([t.name for t in order], ["p8", "x", "p9", "s"])
+        # only equal keys left: they go in their order
+        order = start_order(ts[:2], {}, key=lambda t: t.key)
+        self.assertEqual([t.name for t in order], ["p8", "p9"])
+        # the real targets: the ppc64le rows and the i686 rows never back to back
+        real = start_order(select_targets(None), {})
+        keys = [build_key(t) for t in real]
+        self.assertTrue(all(a is None or a != b for a, b in zip(keys, keys[1:])), keys)
 
     def test_wall_time_and_load_in_the_matrix(self):
         m = {"host": {"load_average": {"start": [0.1, 0.2, 0.3], "end": [2.0, 1.5, 1.0],
