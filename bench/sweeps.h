@@ -207,7 +207,7 @@ static BENCH_NOINLINE void sweep_lock_and(const struct sweep *s)
 }
 
 /*
- * AUTO's per-entry decision with nothing around it: no mm, no path, no start/commit pair;
+ * AUTO's per-entry decision with nothing around it: no mm path, no start/commit pair;
  * load, pte_modify, the absorbs test, then a plain store or one compare-and-swap (retried
  * with the A/D found, as commit does). Not an API anyone calls: the floor under any
  * single-entry AUTO, so that a miss of ptxn-auto can be split into what the API costs
@@ -217,21 +217,16 @@ static BENCH_NOINLINE void sweep_lock_and(const struct sweep *s)
 static BENCH_NOINLINE void sweep_bare_auto(const struct sweep *s)
 {
 	const ptxn_prot_t prot = s->prot;
-	ptxn_mm_t *mm = s->mm; /* only for the retry's statistics hook */
+	ptxn_mm_t *mm = s->mm; /* only for the statistics hooks */
 
 	SWEEP_ENTRIES(s, {
-		uint64_t seen = ptxn_arch_slot_load(&ptep->storage);
-		ptxn_pteval_t old = ptxn_arch_pte_from_storage(seen);
-		ptxn_pteval_t next = ptxn_pte_val(ptxn_pte_modify(ptxn_make_pte(old), prot));
+		/* commit's own two steps (core/transaction.h), without the path around them */
+		ptxn_pte_t old = ptxn_ptep_get(ptep);
+		ptxn_pte_t pte = ptxn_pte_modify(old, prot);
 
 		(void)addr;
-		/* asked as commit asks it: quiescent first, then the rest of absorbs for a
-		 * dirty next only (core/transaction.h says why) */
-		if (ptxn_arch_pte_quiescent(0, old) ||
-		    (ptxn_arch_pte_dirty(next) && ptxn_arch_pte_absorbs(0, old, next)))
-			ptxn_txn_store_absorbing(0, ptep, seen, ptxn_arch_pte_to_storage(next));
-		else if (next != old)
-			ptxn_txn_cas_keep_ad_since_start(mm, ptep, old, next);
+		if (!ptxn_txn_store_if_absorbed(mm, 0u, ptep, old, pte))
+			ptxn_txn_commit_watched(mm, ptep, ptxn_pte_val(old), ptxn_pte_val(pte));
 	});
 }
 

@@ -216,8 +216,6 @@ PTXN_INLINE bool ptxn_txn_store_if_absorbed(ptxn_mm_t *mm, unsigned flags, ptxn_
 {
 	const ptxn_pteval_t old = ptxn_pte_val(old_pte), next = ptxn_pte_val(pte);
 
-	(void)mm;
-	PTXN_STAT_ADD(mm, entries, 1);
 	if (ptxn_arch_pte_quiescent(flags, old)) {
 		PTXN_STAT_ADD(mm, quiescent, 1);
 		ptxn_arch_slot_replace(&ptep->storage, old_pte.storage, pte.storage);
@@ -257,12 +255,14 @@ PTXN_INLINE void ptxn_modify_prot_commit_from(ptxn_mm_t *mm, uintptr_t addr, ptx
 	 */
 	if (PTXN_LIKELY(path == PTXN_MM_PATH_AUTO)) {
 		if (PTXN_LIKELY(ptxn_txn_fast_commit_ok(mm, old_pte, pte))) {
+			PTXN_STAT_ADD(mm, entries, 1);
 			if (!ptxn_txn_store_if_absorbed(mm, 0u, ptep, old_pte, pte))
 				ptxn_txn_commit_watched(mm, ptep, old, next);
 			return;
 		}
 	} else if (path == PTXN_MM_PATH_AUTO_RO_FINAL) {
 		if (PTXN_LIKELY(ptxn_txn_fast_commit_ok(mm, old_pte, pte))) {
+			PTXN_STAT_ADD(mm, entries, 1);
 			if (!ptxn_txn_store_if_absorbed(mm, PTXN_ARCH_MM_READONLY_FINAL, ptep,
 							old_pte, pte))
 				ptxn_txn_commit_watched(mm, ptep, old, next);

@@ -539,10 +539,11 @@ def start_order(targets, times, key=build_key):
     together, both would compile them; a slot later, the second finds them in the cache."""
     todo = sorted(targets, key=lambda t: (times.get(t.name) is not None,
                                           -(times.get(t.name) or 0.0)))
+    keys = {t.name: key(t) for t in targets}  # each machine file read once
     order = []
     while todo:
-        last = key(order[-1]) if order else None
-        pick = next((t for t in todo if last is None or key(t) != last), todo[0])
+        last = keys[order[-1].name] if order else None
+        pick = next((t for t in todo if last is None or keys[t.name] != last), todo[0])
         todo.remove(pick)
         order.append(pick)
     return order
