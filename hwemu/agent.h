@@ -213,6 +213,17 @@ PTXN_HWEMU_FUNC void *ptxn_hwemu_agent_main(void *arg)
 		ptxn_hwemu_next_access(a, &va, &access, &user);
 		ptxn_hwemu_access(a, va, access, user, NULL);
 		n++;
+		/*
+		 * Only this thread reads a->mmu, between two accesses: no lock. The TLB is kept:
+		 * it holds only translations whose A was set, and a store through one whose D is
+		 * clear walks again (ptxn_mmu_tlb_dirty), so under either scheme a cached entry
+		 * never stands in for an A/D update (hwemu/riscv/mmu.h, step 7: Svade faults on
+		 * the walk, Svadu updates in memory; neither caches an entry with A clear).
+		 */
+		if (a->cfg.mode_flip_every && n % a->cfg.mode_flip_every == 0) {
+			a->mmu.flags ^= a->cfg.mode_flip_flags;
+			a->c.mode_flips++;
+		}
 		if (a->cfg.yield_every && n % a->cfg.yield_every == 0)
 			sched_yield(); /* more threads than cores: let the software side run */
 	}

@@ -64,6 +64,14 @@ struct ptxn_hwemu_agent_config {
 	uint64_t seed;
 	unsigned max_retries;       /* retries of an access whose leaf is momentarily invalid */
 	unsigned yield_every;       /* threaded agents: sched_yield() every so many accesses (0: never) */
+	/*
+	 * Threaded agents: toggle mode_flip_flags in this agent's own MMU mode every
+	 * mode_flip_every accesses (0: never). The hart's A/D scheme changed at run time, as
+	 * M-mode does with menvcfg.ADUE (the Svadu extension, privileged spec 1.13); the
+	 * register is per hart, so each agent flips on its own.
+	 */
+	unsigned mode_flip_flags;
+	unsigned mode_flip_every;
 	ptxn_hwemu_fault_fn fault_handler;
 	void *fault_ctx;
 };

@@ -57,6 +57,7 @@ struct ptxn_hwemu_counters {
 	uint64_t stale_writes;          /* writes through a cached translation the entry no longer allows */
 	uint64_t hangs;                 /* coprocessor: faulted on a translation memory allows */
 	uint64_t failed_accesses;       /* gave up after a fault */
+	uint64_t mode_flips;            /* changes of the agent's own A/D mode (mode_flip_every) */
 };
 
 /* ---- ledger, software log, write log --------------------------------------------------- */

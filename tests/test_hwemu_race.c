@@ -122,10 +122,19 @@ static long race_iterations(void)
 	return (cpu && *cpu) ? 200000 : 500000;
 }
 
-static void race_run(int strategy, unsigned mmu_flags, long iterations, uint64_t seed,
+/* The hardware a run races against, and what the mm promises about it. */
+struct race_mode {
+	unsigned mmu_flags;  /* PTXN_MMU_*: every hart's mode at the start */
+	unsigned mm_flags;   /* PTXN_MM_*: the mm's promises (x86 CET follows mmu_flags) */
+	unsigned flip_every; /* RISC-V: each hart toggles Svade/Svadu every so many accesses */
+	bool slow_caller;    /* the caller computes between start and commit as long as the
+				unsafe control does (a negative control's window) */
+};
+
+static void race_run(int strategy, struct race_mode mode, long iterations, uint64_t seed,
 		     struct race_outcome *out)
 {
-	struct ptxn_hwemu *hw = hw_machine(mmu_flags, RACE_PAGES, R | W | U);
+	struct ptxn_hwemu *hw = hw_machine(mode.mmu_flags, RACE_PAGES, R | W | U);
 	struct ptxn_hwemu_agent *agents[RACE_AGENTS];
 	uint64_t prng = seed;
 	ptxn_pte_t last[RACE_HOT]; /* the last committed entry of each page (0: untouched) */
@@ -137,9 +146,11 @@ static void race_run(int strategy, unsigned mmu_flags, long iterations, uint64_t
 	ptxn_mm_init(&mm);
 #ifdef PTXN_FORMAT_X86
 	/* CET hardware makes the mm's promise true: AUTO's read-only fast path is raced too. */
-	if (mmu_flags & PTXN_MMU_X86_CET)
-		ptxn_mm_set_flags(&mm, PTXN_MM_X86_CET);
+	if (mode.mmu_flags & PTXN_MMU_X86_CET)
+		mode.mm_flags |= PTXN_MM_X86_CET;
 #endif
+	if (mode.mm_flags)
+		ptxn_mm_set_flags(&mm, mode.mm_flags);
 	if (strategy != RACE_UNSAFE)
 		ck_assert(ptxn_mm_set_strategy(&mm, (enum ptxn_strategy)strategy));
 	ptxn_hwemu_attach_mm(hw, &mm);
@@ -151,6 +162,9 @@ static void race_run(int strategy, unsigned mmu_flags, long iterations, uint64_t
 		cfg.seed = seed * 31 + (uint64_t)k;
 		cfg.max_retries = 1u << 30; /* a broken entry comes back when its commit is done */
 		cfg.yield_every = 0;
+		cfg.mode_flip_flags = PTXN_MMU_RISCV_SVADE;
+		/* the two harts flip out of step: for a while they disagree */
+		cfg.mode_flip_every = mode.flip_every ? mode.flip_every + 8 * (unsigned)k : 0;
 		cfg.pattern.kind = PTXN_HWEMU_HOTSET;
 		cfg.pattern.va = HW_VA;
 		cfg.pattern.pages = RACE_PAGES;
@@ -183,6 +197,8 @@ static void race_run(int strategy, unsigned mmu_flags, long iterations, uint64_t
 			bool flush;
 			ptxn_pte_t pte = race_change(old, r, &flush);
 
+			if (mode.slow_caller)
+				race_pace(4 * RACE_PACE, 32 * RACE_PACE_SPINS);
 			ptxn_hwemu_txn_commit(hw, &mm, va, slot, old, pte, &t);
 			ptxn_hwemu_txn_end(hw, &mm, &t, flush);
 			for (k = 0; k < (batch ? 4 : 1); k++)
@@ -224,7 +240,8 @@ static void race_print(const char *name, const struct race_outcome *o)
 	fprintf(stderr,
 		"hwemu race [%s] %s: %llu txns, %llu accesses (%.0f/s), %llu A/D events (%.0f/s; "
 		"%llu hw, %llu sw-resolved), %llu spurious faults, %llu stale-TLB faults, "
-		"%llu stale writes, %llu walk restarts, lost %llu+%llu+%llu, %.2fs\n",
+		"%llu stale writes, %llu walk restarts, %llu A/D scheme flips, lost %llu+%llu+%llu, "
+		"%.2fs\n",
 		PTXN_FORMAT_NAME, name, (unsigned long long)o->txns,
 		(unsigned long long)c->accesses, (double)c->accesses / s,
 		(unsigned long long)(o->report.hw_updates + o->report.sw_updates),
@@ -232,6 +249,7 @@ static void race_print(const char *name, const struct race_outcome *o)
 		(unsigned long long)o->report.hw_updates, (unsigned long long)o->report.sw_updates,
 		(unsigned long long)c->spurious_faults, (unsigned long long)c->stale_tlb_faults,
 		(unsigned long long)c->stale_writes, (unsigned long long)c->restarts,
+		(unsigned long long)c->mode_flips,
 		(unsigned long long)o->report.lost, (unsigned long long)o->report.lost_batched,
 		(unsigned long long)o->report.lost_timestamp, o->seconds);
 }
@@ -255,12 +273,13 @@ static void race_log(const char *name, const char *strategy, const struct race_o
 	ptxn_case_log(&cr);
 }
 
-static void race_safe(const char *name, const char *label, int strategy, unsigned mmu_flags)
+static void race_safe(const char *name, const char *label, int strategy, struct race_mode mode,
+		      long iterations)
 {
 	struct race_outcome o;
 	bool ok;
 
-	race_run(strategy, mmu_flags, ptxn_test_scaled(race_iterations()),
+	race_run(strategy, mode, ptxn_test_scaled(iterations),
 		 ptxn_test_seed_mixed(0x5eed0000u + (unsigned)strategy), &o);
 	race_print(label, &o);
 	ok = !o.report.lost && !o.report.lost_batched && !o.report.lost_timestamp &&
@@ -302,42 +321,80 @@ static void race_safe(const char *name, const char *label, int strategy, unsigne
 #define HW_ALT_NAME "rc-interrupt"
 #endif
 
+static const struct race_mode race_main_mode = {HW_FLAGS, 0, 0, false};
+static const struct race_mode race_alt_mode = {HW_FLAGS_ALT, 0, 0, false};
+
 START_TEST(test_race_clear)
 {
-	race_safe("test_race_clear", "clear", PTXN_STRATEGY_CLEAR, HW_FLAGS);
+	race_safe("test_race_clear", "clear", PTXN_STRATEGY_CLEAR, race_main_mode, race_iterations());
 }
 END_TEST
 
 START_TEST(test_race_merge)
 {
-	race_safe("test_race_merge", "merge", PTXN_STRATEGY_MERGE, HW_FLAGS);
+	race_safe("test_race_merge", "merge", PTXN_STRATEGY_MERGE, race_main_mode, race_iterations());
 }
 END_TEST
 
 START_TEST(test_race_auto)
 {
-	race_safe("test_race_auto", "auto", PTXN_STRATEGY_AUTO, HW_FLAGS);
+	race_safe("test_race_auto", "auto", PTXN_STRATEGY_AUTO, race_main_mode, race_iterations());
 }
 END_TEST
 
 /* The alternative hardware mode (x86 CET, Arm HA/HD off, radix RC interrupt), each strategy. */
 START_TEST(test_race_clear_alt_mode)
 {
-	race_safe("test_race_clear_alt_mode", "clear/" HW_ALT_NAME, PTXN_STRATEGY_CLEAR, HW_FLAGS_ALT);
+	race_safe("test_race_clear_alt_mode", "clear/" HW_ALT_NAME, PTXN_STRATEGY_CLEAR, race_alt_mode,
+		  race_iterations());
 }
 END_TEST
 
 START_TEST(test_race_merge_alt_mode)
 {
-	race_safe("test_race_merge_alt_mode", "merge/" HW_ALT_NAME, PTXN_STRATEGY_MERGE, HW_FLAGS_ALT);
+	race_safe("test_race_merge_alt_mode", "merge/" HW_ALT_NAME, PTXN_STRATEGY_MERGE, race_alt_mode,
+		  race_iterations());
 }
 END_TEST
 
 START_TEST(test_race_auto_alt_mode)
 {
-	race_safe("test_race_auto_alt_mode", "auto/" HW_ALT_NAME, PTXN_STRATEGY_AUTO, HW_FLAGS_ALT);
+	race_safe("test_race_auto_alt_mode", "auto/" HW_ALT_NAME, PTXN_STRATEGY_AUTO, race_alt_mode,
+		  race_iterations());
 }
 END_TEST
+
+#ifdef PTXN_FORMAT_RISCV
+/*
+ * menvcfg.ADUE flipped at run time (issue 20): each hart switches between Svadu and Svade
+ * every ~60 accesses, out of step with the other, while transactions run. The mm makes no
+ * promise, so every strategy must be right under both schemes at once. A quarter of a
+ * run's size: the two schemes' own runs above are the full-size ones.
+ */
+#define RACE_ADUE_FLIP_EVERY 61
+static const struct race_mode race_adue_flip_mode = {HW_FLAGS, 0, RACE_ADUE_FLIP_EVERY, false};
+
+START_TEST(test_race_clear_adue_flip)
+{
+	race_safe("test_race_clear_adue_flip", "clear/adue-flip", PTXN_STRATEGY_CLEAR,
+		  race_adue_flip_mode, race_iterations() / 4);
+}
+END_TEST
+
+START_TEST(test_race_merge_adue_flip)
+{
+	race_safe("test_race_merge_adue_flip", "merge/adue-flip", PTXN_STRATEGY_MERGE,
+		  race_adue_flip_mode, race_iterations() / 4);
+}
+END_TEST
+
+START_TEST(test_race_auto_adue_flip)
+{
+	race_safe("test_race_auto_adue_flip", "auto/adue-flip", PTXN_STRATEGY_AUTO,
+		  race_adue_flip_mode, race_iterations() / 4);
+}
+END_TEST
+#endif
 
 /* Negative control: the checker must catch a plain read-modify-write losing updates. */
 START_TEST(test_race_unsafe_rmw_is_caught)
@@ -351,7 +408,7 @@ START_TEST(test_race_unsafe_rmw_is_caught)
 	long n = ptxn_test_scaled(30000) > 5000 ? ptxn_test_scaled(30000) : 5000;
 
 	for (round = 0; round < 8 && !lost; round++) {
-		race_run(RACE_UNSAFE, HW_FLAGS, n, ptxn_test_seed_mixed(0xbad0000u + (unsigned)round), &o);
+		race_run(RACE_UNSAFE, race_main_mode, n, ptxn_test_seed_mixed(0xbad0000u + (unsigned)round), &o);
 		race_print("unsafe-rmw", &o);
 		lost = o.report.lost + o.report.lost_timestamp;
 	}
@@ -361,6 +418,34 @@ START_TEST(test_race_unsafe_rmw_is_caught)
 	ck_assert_msg(lost > 0, "the checker did not catch the unsafe read-modify-write");
 }
 END_TEST
+
+#ifdef PTXN_FORMAT_RISCV
+/*
+ * The other negative control of the flip mode: PTXN_MM_RISCV_SVADE promises that no hart
+ * writes A/D, which is false while a hart is in Svadu. AUTO then takes every entry as
+ * final and commits with a plain store; the checker must catch the updates it loses. The
+ * caller is slow (the unsafe control's window): the real API's own window between the
+ * load and the store is a few instructions, which a run rarely hits.
+ */
+START_TEST(test_race_svade_promise_lie_is_caught)
+{
+	const struct race_mode lie = {HW_FLAGS, PTXN_MM_RISCV_SVADE, RACE_ADUE_FLIP_EVERY, true};
+	struct race_outcome o;
+	int round;
+	uint64_t lost = 0;
+	long n = ptxn_test_scaled(30000) > 5000 ? ptxn_test_scaled(30000) : 5000;
+
+	for (round = 0; round < 8 && !lost; round++) {
+		race_run(PTXN_STRATEGY_AUTO, lie, n,
+			 ptxn_test_seed_mixed(0x11e0000u + (unsigned)round), &o);
+		race_print("auto/svade-promise-lie", &o);
+		lost = o.report.lost + o.report.lost_batched + o.report.lost_timestamp;
+	}
+	race_log("test_race_svade_promise_lie_is_caught", "auto/svade-promise-lie", &o, lost > 0);
+	ck_assert_msg(lost > 0, "the checker did not catch AUTO under a false Svade promise");
+}
+END_TEST
+#endif
 
 static Suite *race_suite(void)
 {
@@ -373,6 +458,12 @@ static Suite *race_suite(void)
 	tcase_add_test(tc, test_race_clear_alt_mode);
 	tcase_add_test(tc, test_race_merge_alt_mode);
 	tcase_add_test(tc, test_race_auto_alt_mode);
+#ifdef PTXN_FORMAT_RISCV
+	tcase_add_test(tc, test_race_clear_adue_flip);
+	tcase_add_test(tc, test_race_merge_adue_flip);
+	tcase_add_test(tc, test_race_auto_adue_flip);
+	tcase_add_test(tc, test_race_svade_promise_lie_is_caught);
+#endif
 	/* A run is sized by its transaction count (race_iterations), not by a time budget: give
 	 * an oversubscribed machine room (CK_TIMEOUT_MULTIPLIER still applies). */
 	tcase_set_timeout(tc, 600);
