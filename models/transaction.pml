@@ -25,6 +25,13 @@
  * STALE_TLB (CET hardware) AUTO_RO verifies: it is AUTO in an mm flagged PTXN_MM_X86_CET.
  * With STALE_TLB and -DFLUSH_WRPROTECT (the caller flushes every write-protection before
  * the entry's next transaction: PTXN_MM_WRPROTECT_FLUSHED) AUTO_RO verifies too.
+ * RISC-V: Svadu's update is the rule above with no stale TLB (step 7 compares and sets
+ * atomically against the entry in memory and walks again if it changed), so the rows
+ * without STALE_TLB are Svadu's, and AUTO_RO there is RISC-V's quiescent rule (A=1 and,
+ * if writable, D=1: arch/riscv/pte.h). -DSVADE is Svade: the MMU never writes the entry.
+ * Under PTXN_MM_RISCV_SVADE AUTO takes every entry as final, a plain load and a plain
+ * store: UNSAFE's protocol, which must verify with SVADE and is refuted without it (the
+ * promise made on Svadu hardware).
  * models/check runs every combination and expects exactly these verdicts.
  */
 
@@ -110,6 +117,12 @@ walk:
 			fi;
 			if
 			:: want == seen -> skip       /* nothing left to set: no write at all */
+#ifdef SVADE
+			/* RISC-V Svade (priv. spec 20211203, 4.3.2 step 7): a page fault instead of
+			 * the update. Software sets A/D in the fault handler under the PTE lock, so
+			 * that is a transaction of the software side, not a second writer. */
+			:: else -> want = seen
+#else
 			:: else ->
 				atomic {
 					if
@@ -126,6 +139,7 @@ walk:
 					:: else -> goto walk /* entry changed: restart the walk */
 					fi
 				}
+#endif
 			fi;
 #ifdef STALE_TLB
 			tlb = want
