@@ -13,12 +13,23 @@ from .common import ROOT, tail
 
 
 class Target:
-    def __init__(self, name, kind, toolchain, runs_on):
+    # A row's own factor on PTXN_TEST_SCALE (SECOND_COMPILER_SCALE: x86_64-clang).
+    scale_factor = 1.0
+
+    def __init__(self, name, kind, toolchain, runs_on, scale_factor=1.0):
         self.name = name
         self.kind = kind  # 'native' (--native-file) or 'cross' (--cross-file)
         self.toolchain = toolchain
         self.runs_on = runs_on
         self.file = os.path.join("cross-files", name + ".ini")
+        self.scale_factor = scale_factor
+
+    def test_scale(self, scale, quick):
+        """PTXN_TEST_SCALE for this row at --scale `scale`: times QEMU_SCALE under
+        qemu-user, the row's own factor, and QUICK_SCALE with --quick. (The qemu-system rows
+        take --scale alone, in baremetal/bmrun.py.)"""
+        factor = QEMU_SCALE if self.under_qemu and self.kind in ("native", "cross") else 1.0
+        return scale * factor * self.scale_factor * (QUICK_SCALE if quick else 1.0)
 
     @property
     def machine_files(self):
@@ -150,10 +161,16 @@ def i686_host_runner():
     return _i686_runner
 
 
+QEMU_SCALE = 0.25  # PTXN_TEST_SCALE factor for targets run under qemu-user
+QUICK_SCALE = 0.1  # and for --quick
+SECOND_COMPILER_SCALE = 0.25  # and for x86_64-clang (above: Target.test_scale)
+
 # One row per target; the machine file is cross-files/<name>.ini (one file per target).
 TARGETS = [
     Target("x86_64-gcc", "native", "gcc 12", "host"),
-    Target("x86_64-clang", "native", "clang 14", "host"),
+    # The second compiler on the same host: it checks clang's translation of the code the
+    # gcc row runs at full size, so its loops run at the qemu-user rows' size.
+    Target("x86_64-clang", "native", "clang 14", "host", scale_factor=SECOND_COMPILER_SCALE),
     I686HostTarget("i686-host", "i686-linux-gnu-gcc"),
     Target("i686-qemu", "cross", "i686-linux-gnu-gcc", "qemu-i386"),
     Target("aarch64-llsc", "cross", "aarch64-linux-gnu-gcc -march=armv8-a -mno-outline-atomics",
@@ -178,8 +195,6 @@ TARGETS = [
 ]
 BY_NAME = {t.name: t for t in TARGETS}
 
-QEMU_SCALE = 0.25  # PTXN_TEST_SCALE factor for targets run under qemu-user
-QUICK_SCALE = 0.1  # and for --quick
 
 
 def select_targets(names):

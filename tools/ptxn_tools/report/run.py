@@ -22,7 +22,7 @@ from .. import setup
 from ..bench import machine_file
 from ..build import meson_setup, publish_junit, run_target
 from ..common import ANSI, BUILD, ROOT, say, step, tail
-from ..targets import QEMU_SCALE, QUICK_SCALE, select_targets
+from ..targets import select_targets
 from .common import duration, first_error_line, human
 from .logs import read_case_log, read_junit, read_meson_json_log
 from .cases import build_cases, matrix_report, target_report, totals
@@ -571,13 +571,8 @@ def run_report(args, argv):
     board = Board(len(targets), workers, times, [t.name for t in order])
 
     def one(k, t):
-        # as ./matrix test sizes them; its qemu-system rows (kind "system") do not take
-        # QEMU_SCALE
-        scale = args.scale * (QEMU_SCALE if t.under_qemu and t.kind in ("native", "cross")
-                              else 1.0)
-        if args.quick:
-            scale *= QUICK_SCALE
-        return run_one(t, args, scale, board, k)
+        # as ./matrix test sizes them
+        return run_one(t, args, t.test_scale(args.scale, args.quick), board, k)
 
     done = {}
     try:
