@@ -115,6 +115,8 @@ void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 int bm_strncmp(const char *a, const char *b, size_t n);
 uint64_t bm_cmdline_u64(const char *key, uint64_t dflt);
+/* Copy /chosen/bootargs of a flattened device tree into buf ("" if none or no FDT). */
+void bm_fdt_bootargs(const void *fdt, char *buf, unsigned size);
 uint64_t bm_rand(uint64_t *state);  /* xorshift64: shifts and xors only (no libgcc) */
 static inline uint32_t bm_rand_below(uint64_t *state, uint32_t n)
 {
