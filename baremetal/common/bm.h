@@ -45,6 +45,7 @@ ptxn_pte_t plat_base_pte(int page);
  * its mode (BM_MODEL_*). The model walks the same tables as the MMU. */
 #define BM_MODEL_X86_PAE	1u
 #define BM_MODEL_ARM64_HA_HD	2u
+#define BM_MODEL_RISCV_SV39	4u  /* three levels from satp (else Sv48) */
 uint64_t plat_model_root(unsigned *bm_model_flags);
 /* What this MMU does about A/D (for the report): e.g. "hardware (HA+HD)". */
 const char *plat_ad_mode(void);
