@@ -130,8 +130,10 @@ void plat_cpu_relax(void)
 
 /*
  * The verdict is the PTXN-RESULT line; the exit status is a second channel, as x86's
- * isa-debug-exit: the sifive_test finisher (0 pass, 3 fail). OpenSBI 1.1's SRST would
- * write FINISHER_PASS for a shutdown whatever the reason, so it is only the fallback.
+ * isa-debug-exit: the sifive_test finisher (0 pass, 3 fail). Through SBI SRST, OpenSBI's
+ * sifive_test driver writes FINISHER_PASS, or for a shutdown with a reason FINISHER_FAIL
+ * with no code, and QEMU exits with status code = 0 either way (hw/misc/sifive_test.c
+ * exit(code)): SRST cannot carry the verdict, so it is only the fallback.
  */
 void plat_poweroff(bool pass)
 {
@@ -300,8 +302,10 @@ void plat_secondary(unsigned long hartid, unsigned long cpu)
 }
 
 /*
- * Every other hart: SBI HSM hart_start (SBI v1.0 chapter 9) for hart ids 0..7 but ours;
- * SBI_ERR_INVALID_PARAM means no such hart. -M virt numbers harts from 0 per socket.
+ * Every other hart: hart_start of the SBI v1.0 Hart State Management extension for hart
+ * ids 0..7 but ours; SBI_ERR_INVALID_PARAM means no such hart. -M virt numbers harts
+ * from 0. The started hart enters S-mode at bm_secondary_entry with satp = 0, a0 = its
+ * hart id, a1 = the opaque argument: its CPU index.
  */
 int plat_start_secondaries(void)
 {

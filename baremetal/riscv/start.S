@@ -2,10 +2,11 @@
 /*
  * baremetal/riscv/start.S - entry, secondary entry, the S-mode trap vector and the probes
  * of the -M virt guest. OpenSBI enters _start in S-mode with satp = 0 (Bare), a0 = this
- * hart's id, a1 = the DTB (SBI spec v1.0, 3.1 / OpenSBI fw_dynamic "next stage"). The
- * boot hart is whichever hart won OpenSBI's boot lottery, not necessarily hart 0; the
- * others wait in SBI HSM STOPPED state until plat_start_secondaries() hart_starts them at
- * bm_secondary_entry with a0 = hartid, a1 = the opaque value (their CPU index).
+ * hart's id, a1 = the DTB (OpenSBI's next-stage convention, the one Linux's RISC-V boot
+ * protocol, Documentation/riscv/boot.rst, relies on). The boot hart is whichever hart won
+ * OpenSBI's boot lottery, not necessarily hart 0; the others wait in SBI HSM STOPPED
+ * state until plat_start_secondaries() hart_starts them at bm_secondary_entry with
+ * a0 = hartid, a1 = the opaque value (their CPU index).
  */
 #define STACK_SIZE 16384
 
