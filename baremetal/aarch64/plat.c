@@ -140,53 +140,6 @@ const char *plat_cmdline(void)
 	return cmdline;
 }
 
-/* ---- the command line: /chosen/bootargs of the DTB QEMU put at the base of RAM -------- */
-static uint32_t be32(const void *p)
-{
-	const uint8_t *b = p;
-
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
-static void read_bootargs(void)
-{
-	const uint8_t *fdt = (const uint8_t *)0x40000000ul;
-	const uint8_t *st, *strings;
-	uint32_t off, size;
-
-	if (be32(fdt) != 0xd00dfeed)
-		return;
-	size = be32(fdt + 4);
-	st = fdt + be32(fdt + 8);
-	strings = fdt + be32(fdt + 12);
-	for (off = 0; off + 4 <= size;) {
-		uint32_t tok = be32(st + off);
-
-		off += 4;
-		if (tok == 1) { /* FDT_BEGIN_NODE: name, NUL, pad to 4 */
-			while (st[off])
-				off++;
-			off = (off + 4) & ~3u;
-		} else if (tok == 3) { /* FDT_PROP: len, nameoff, value, pad */
-			uint32_t len = be32(st + off), name = be32(st + off + 4);
-			const char *pn = (const char *)strings + name;
-
-			if (!bm_strncmp(pn, "bootargs", 9)) {
-				uint32_t i;
-
-				for (i = 0; i < len && i < sizeof(cmdline) - 1 && st[off + 8 + i]; i++)
-					cmdline[i] = (char)st[off + 8 + i];
-				cmdline[i] = 0;
-				return;
-			}
-			off += 8 + ((len + 3) & ~3u);
-		} else if (tok == 9) { /* FDT_END */
-			return;
-		}
-		/* FDT_END_NODE (2), FDT_NOP (4): nothing to skip */
-	}
-}
-
 /* ---- the test window ------------------------------------------------------------------- */
 uintptr_t plat_test_va(void)
 {
@@ -293,7 +246,8 @@ void plat_boot(void)
 		tcr_value |= TCR_HA | TCR_HD;
 	build_tables();
 	mmu_on();
-	read_bootargs();
+	/* -M virt without firmware: the DTB is at the base of RAM. */
+	bm_fdt_bootargs((const void *)0x40000000ul, cmdline, sizeof(cmdline));
 	if (BM_HAFDBS && hafdbs < 2)
 		bm_panic("this CPU has ID_AA64MMFR1_EL1.HAFDBS=%llu, need 2 (use -cpu max)",
 			 (unsigned long long)hafdbs);

@@ -45,6 +45,7 @@ ptxn_pte_t plat_base_pte(int page);
  * its mode (BM_MODEL_*). The model walks the same tables as the MMU. */
 #define BM_MODEL_X86_PAE	1u
 #define BM_MODEL_ARM64_HA_HD	2u
+#define BM_MODEL_RISCV_SV39	4u  /* three levels from satp (else Sv48) */
 uint64_t plat_model_root(unsigned *bm_model_flags);
 /* What this MMU does about A/D (for the report): e.g. "hardware (HA+HD)". */
 const char *plat_ad_mode(void);
@@ -115,6 +116,8 @@ void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 int bm_strncmp(const char *a, const char *b, size_t n);
 uint64_t bm_cmdline_u64(const char *key, uint64_t dflt);
+/* Copy /chosen/bootargs of a flattened device tree into buf ("" if none or no FDT). */
+void bm_fdt_bootargs(const void *fdt, char *buf, unsigned size);
 uint64_t bm_rand(uint64_t *state);  /* xorshift64: shifts and xors only (no libgcc) */
 static inline uint32_t bm_rand_below(uint64_t *state, uint32_t n)
 {

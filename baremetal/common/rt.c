@@ -228,6 +228,55 @@ uint64_t bm_cmdline_u64(const char *key, uint64_t dflt)
 	return dflt;
 }
 
+/*
+ * /chosen/bootargs of a flattened device tree (Devicetree Specification v0.3, 5.4
+ * "Structure Block": big-endian tokens; BEGIN_NODE name, PROP len/nameoff/value, each
+ * padded to 4 bytes). QEMU puts -append there on -M virt (arm and riscv). The first
+ * "bootargs" property found is taken: QEMU's trees have one, in /chosen.
+ */
+static uint32_t fdt_be32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+void bm_fdt_bootargs(const void *fdt, char *buf, unsigned size)
+{
+	const uint8_t *h = fdt, *st, *strings;
+	uint32_t off, len;
+
+	if (size)
+		buf[0] = 0;
+	if (!h || fdt_be32(h) != 0xd00dfeed || size == 0)
+		return;
+	st = h + fdt_be32(h + 8);       /* off_dt_struct */
+	strings = h + fdt_be32(h + 12); /* off_dt_strings */
+	len = fdt_be32(h + 36);         /* size_dt_struct */
+	for (off = 0; off + 4 <= len;) {
+		uint32_t tok = fdt_be32(st + off);
+
+		off += 4;
+		if (tok == 1) { /* FDT_BEGIN_NODE: NUL-terminated name */
+			while (st[off])
+				off++;
+			off = (off + 4) & ~3u;
+		} else if (tok == 3) { /* FDT_PROP */
+			uint32_t plen = fdt_be32(st + off), name = fdt_be32(st + off + 4);
+
+			if (!bm_strncmp((const char *)strings + name, "bootargs", 9)) {
+				uint32_t i;
+
+				for (i = 0; i < plen && i + 1 < size && st[off + 8 + i]; i++)
+					buf[i] = (char)st[off + 8 + i];
+				buf[i] = 0;
+				return;
+			}
+			off += 8 + ((plen + 3) & ~3u);
+		} else if (tok == 9) { /* FDT_END */
+			return;
+		} /* FDT_END_NODE (2), FDT_NOP (4): no payload */
+	}
+}
+
 /* Marsaglia's xorshift64: good enough to spread timing and choices, no multiply. */
 uint64_t bm_rand(uint64_t *state)
 {

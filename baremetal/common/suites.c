@@ -214,8 +214,11 @@ static void race_case(int strategy, uint64_t target_events, uint64_t min_rounds,
 		race.done[i] = 0;
 	bm_post_work(race_accessor);
 
-	for (r = 1; r <= max_rounds && (r <= min_rounds || res.hw_events < target_events ||
-					(strategy == STRATEGY_PLAIN && !res.lost));
+	/* A failed case stops at the end of the round: with updates lost from the first round
+	 * on, the events it waits for would not come before max_rounds. */
+	for (r = 1; r <= max_rounds && !res.fail &&
+		    (r <= min_rounds || res.hw_events < target_events ||
+		     (strategy == STRATEGY_PLAIN && !res.lost));
 	     r++) {
 		uint32_t p, nr;
 
@@ -382,7 +385,7 @@ static void downgrade_case(int strategy, uint32_t rounds)
 	memset((void *)&dg, 0, sizeof(dg));
 	bm_post_work(downgrade_writer);
 
-	for (r = 1; r <= rounds; r++) {
+	for (r = 1; r <= rounds && !res.fail; r++) { /* a round may wait 2 s: stop at a failure */
 		uint32_t v1[BM_MAX_CPUS];
 		uint64_t t0;
 

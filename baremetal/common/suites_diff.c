@@ -116,6 +116,8 @@ void bm_diff_suite(uint64_t seed, uint32_t accesses, int *cases, int *failed)
 			mmu.flags |= PTXN_MMU_X86_PAE;
 		if (f & BM_MODEL_ARM64_HA_HD)
 			mmu.flags |= PTXN_MMU_ARM64_HA | PTXN_MMU_ARM64_HD;
+		if (f & BM_MODEL_RISCV_SV39)
+			mmu.flags |= PTXN_MMU_RISCV_SV39;
 	}
 	leaf_table_pa = (uintptr_t)ptes & ~(uintptr_t)4095;
 #if defined(PTXN_FORMAT_X86)

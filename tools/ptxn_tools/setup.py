@@ -27,6 +27,9 @@ APT_PACKAGES = [
     "libstdc++6:arm64", "libstdc++6:ppc64el", "libstdc++6:i386",
     # later issues: full-system emulation, models, plots
     "qemu-system-arm", "qemu-system-x86", "qemu-system-ppc", "spin", "gnuplot-nox",
+    # qemu-system-riscv64 (riscv64-system); its default -bios, OpenSBI 1.1 fw_dynamic, is in
+    # qemu-system-data (a dependency), so Debian's separate opensbi package is not needed
+    "qemu-system-misc",
     # ./matrix fuzz: libclang_rt.fuzzer (+ asan/ubsan runtimes) for clang -fsanitize=fuzzer
     "libclang-rt-14-dev",
     # ./matrix bench: instruction counts natively (callgrind)

@@ -192,6 +192,8 @@ TARGETS = [
                  "qemu-system-x86_64", "max"),
     SystemTarget("i686-system", "i686-linux-gnu-gcc -ffreestanding (PAE)",
                  "qemu-system-i386", "max"),
+    SystemTarget("riscv64-system", "riscv64-linux-gnu-gcc -ffreestanding (rv64imac, S-mode)",
+                 "qemu-system-riscv64", "rv64"),
 ]
 BY_NAME = {t.name: t for t in TARGETS}
 
