@@ -104,17 +104,17 @@ def write_junit(path, name, cases, extra_failure):
     ET.ElementTree(root).write(path, encoding="unicode")
 
 
-def write_case_log(name, cases, problem, path=None):
+def write_case_log(name, cases, problem, path=None, test="baremetal"):
     """./matrix report's case log (tests/case_log.h's record format), when it asks for one:
-    `path`, else PTXN_CASE_LOG names the file; test is "baremetal", message the first
-    failure."""
+    `path`, else PTXN_CASE_LOG names the file; test is "baremetal" (examples/linux-module/
+    kmrun.py: "linux"), message the first failure."""
     path = path or os.environ.get("PTXN_CASE_LOG")
     if not path:
         return
-    recs = [dict(c, test="baremetal", message=c.get("first_failure") or None,
+    recs = [dict(c, test=test, message=c.get("first_failure") or None,
                  format=name, traps=None) for c in cases]
     if problem:
-        recs.append({"test": "baremetal", "name": "guest", "status": "fail",
+        recs.append({"test": test, "name": "guest", "status": "fail",
                      "message": problem, "format": name})
     with open(path, "a") as f:
         for r in recs:

@@ -10,6 +10,7 @@ test program ptxn_ktest and /init; nothing else is read or downloaded. Results g
 baremetal/bmrun.py puts them (console.log, cases.jsonl, junit.xml, summary.json in DIR,
 default build/x86_64-linux). ./matrix imports run_target() for the x86_64-linux row. On a
 machine without Debian's kernel packages the row is a skip with the reason.
+PTXN_LINUX_KERNEL=<version> (or --kernel) picks an installed kernel other than the newest.
 """
 
 import argparse
@@ -161,12 +162,12 @@ def run_target(name=NAME, out=None, scale=1.0, seed=1, case_log=None, kernel=Non
     t0 = time.monotonic()
     summary = {"target": name, "status": "ok", "cases": 0, "passed": 0, "failed": 0,
                "skipped": 0, "failures": [], "seconds": 0.0, "qemu": None, "kernel": None}
-    found, why = find_kernel(kernel)
+    found, why = find_kernel(kernel or os.environ.get("PTXN_LINUX_KERNEL"))
     why = why or missing_tools()
     if why:
         case = {"name": "linux-guest", "status": "skip", "first_failure": why}
         bmrun.write_junit(os.path.join(out, "junit.xml"), name, [case], None)
-        bmrun.write_case_log(name, [case], None, case_log)
+        bmrun.write_case_log(name, [case], None, case_log, test="linux")
         summary.update(status="skipped", cases=1, skipped=1, skip_reason=why,
                        seconds=time.monotonic() - t0)
         return bmrun._finish(out, summary)
@@ -215,7 +216,7 @@ def run_target(name=NAME, out=None, scale=1.0, seed=1, case_log=None, kernel=Non
     if summary["failed"]:
         summary["status"] = "FAIL"
     bmrun.write_junit(os.path.join(out, "junit.xml"), name, cases, problem)
-    bmrun.write_case_log(name, cases, problem, case_log)
+    bmrun.write_case_log(name, cases, problem, case_log, test="linux")
     summary["seconds"] = time.monotonic() - t0
     return bmrun._finish(out, summary)
 

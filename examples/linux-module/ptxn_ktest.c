@@ -69,7 +69,7 @@ static struct stats st;
 
 static __thread sigjmp_buf access_jb;
 static __thread volatile int in_access;
-static __thread volatile unsigned access_ro_epoch; /* ro_epoch when the access began */
+static __thread volatile unsigned access_ro_epoch, access_rw_epoch; /* when it began */
 
 static void note_failure(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void note_failure(const char *fmt, ...)
@@ -115,16 +115,17 @@ static void pin(int cpu)
 }
 
 /*
- * A SIGSEGV is right only in the mprotect case, for a write, when a mprotect(PROT_READ)
- * began before it (now, or since the access began: the handler may run after the range
- * is writable again): wait for the next writable window and retry. Any other is wrong:
- * count it and skip the access.
+ * A SIGSEGV is right only in the mprotect case, for a write, when a read-only window
+ * overlapped the access: one is open now, or one opened or closed since the access began
+ * (the handler may run after the range is writable again). Then wait for the next
+ * writable window and retry. Any other is wrong: count it and skip the access.
  */
 static volatile uint64_t wrong_segv, right_segv;
 static void on_segv(int sig, siginfo_t *si, void *uc)
 {
 	(void)sig, (void)uc, (void)si;
-	if (mode == M_MPROTECT && (ro_now || ro_epoch != access_ro_epoch)) {
+	if (mode == M_MPROTECT &&
+	    (ro_now || ro_epoch != access_ro_epoch || rw_epoch != access_rw_epoch)) {
 		/* wait for the next writable window (an edge: the flipper may close it again
 		 * before this vCPU would see a level); the flipper waits for blocked writers */
 		unsigned seen = rw_epoch;
@@ -134,6 +135,7 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		while (ro_now && rw_epoch == seen)
 			;
 		access_ro_epoch = ro_epoch;
+		access_rw_epoch = rw_epoch;
 		__atomic_fetch_sub(&blocked, 1, __ATOMIC_RELEASE);
 		return;
 	}
@@ -164,6 +166,7 @@ static __attribute__((noinline)) int guarded(volatile uint64_t *p, uint64_t v, i
 		return -1;
 	}
 	access_ro_epoch = ro_epoch;
+	access_rw_epoch = rw_epoch;
 	in_access = 1;
 	if (write)
 		*p = v;
@@ -244,6 +247,7 @@ static void *reader(void *arg)
  * on x86) had broken. The same number of flips for every case makes them comparable.
  */
 static volatile int probe_stop;
+static int probing; /* no window_ns while counting: mprotect's window has no delay either */
 static void *prober(void *arg)
 {
 	long f0 = thread_minflt();
@@ -260,7 +264,7 @@ static int apply(int r, unsigned op, int m, unsigned batch)
 {
 	struct ptxn_kmod_apply a = { .start = (uintptr_t)region[r], .len = NPAGES * PAGE,
 				     .op = op, .mode = (unsigned)m, .batch = batch,
-				     .window_ns = op == PTXN_KMOD_OP_CLEAN ? 0 : window_ns,
+				     .window_ns = op == PTXN_KMOD_OP_CLEAN || probing ? 0 : window_ns,
 				     .cet = 1 };
 
 	if (ioctl(dev, PTXN_KMOD_APPLY, &a) != 0) {
@@ -292,9 +296,9 @@ static void flip(int ro)
 		for (int r = 0; r < 2; r++)
 			if (mprotect(region[r], NPAGES * PAGE, prot) != 0)
 				note_failure("mprotect: %s", strerror(errno));
-		if (!ro) {
-			ro_now = 0;
+		if (!ro) { /* the epoch first: a handler that sees ro_now == 0 sees it too */
 			__atomic_fetch_add(&rw_epoch, 1, __ATOMIC_RELEASE);
+			ro_now = 0;
 		}
 		st.transactions += ro ? NALL : 0; /* entries mprotect rewrote (RO: every one) */
 	} else {
@@ -405,6 +409,7 @@ static int run_case(const char *name, const char *suite, int m, unsigned rounds,
 	pthread_barrier_destroy(&start_bar);
 	pthread_barrier_destroy(&end_bar);
 	probe_stop = 0;
+	probing = 1;
 	pthread_create(&th[0], NULL, prober, NULL);
 	for (unsigned k = 0; k < probe_pairs; k++) {
 		flip(1);
@@ -413,6 +418,7 @@ static int run_case(const char *name, const char *suite, int m, unsigned rounds,
 	}
 	probe_stop = 1;
 	pthread_join(th[0], NULL);
+	probing = 0;
 	st.wrong_segv = wrong_segv;
 	st.right_segv = right_segv;
 	if (st.wrong_segv)
