@@ -102,6 +102,8 @@ def build(out, hdr, log):
     for s in SOURCES:
         (shutil.copytree if os.path.isdir(os.path.join(HERE, s)) else shutil.copy)(
             os.path.join(HERE, s), os.path.join(src, s))
+    # PTXN_KMOD_NO_SAVED_DIRTY=0 in the environment: ptxn's default x86 layout, which a
+    # 6.1 kernel misreads (docs/linux-module.md, Findings); make passes it to Kbuild.
     if sh(["make", "-C", hdr, "M=" + src, "PTXN_ROOT=" + ROOT, "modules"], log) != 0:
         return "make modules"
     if sh(["gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-static", "-pthread", "-o",

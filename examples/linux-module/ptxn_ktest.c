@@ -70,6 +70,7 @@ static struct stats st;
 static __thread sigjmp_buf access_jb;
 static __thread volatile int in_access;
 static __thread volatile unsigned access_ro_epoch, access_rw_epoch; /* when it began */
+static __thread volatile int access_blocked; /* this access is counted in `blocked` */
 
 static void note_failure(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void note_failure(const char *fmt, ...)
@@ -131,12 +132,14 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		unsigned seen = rw_epoch;
 
 		__atomic_fetch_add(&right_segv, 1, __ATOMIC_RELAXED);
-		__atomic_fetch_add(&blocked, 1, __ATOMIC_RELAXED);
+		if (!access_blocked) { /* until the access is done: guarded() uncounts it */
+			access_blocked = 1;
+			__atomic_fetch_add(&blocked, 1, __ATOMIC_RELAXED);
+		}
 		while (ro_now && rw_epoch == seen)
 			;
 		access_ro_epoch = ro_epoch;
 		access_rw_epoch = rw_epoch;
-		__atomic_fetch_sub(&blocked, 1, __ATOMIC_RELEASE);
 		return;
 	}
 	__atomic_fetch_add(&wrong_segv, 1, __ATOMIC_RELAXED);
@@ -163,6 +166,10 @@ static __attribute__((noinline)) int guarded(volatile uint64_t *p, uint64_t v, i
 {
 	if (sigsetjmp(access_jb, 0)) {
 		in_access = 0;
+		if (access_blocked) {
+			access_blocked = 0;
+			__atomic_fetch_sub(&blocked, 1, __ATOMIC_RELEASE);
+		}
 		return -1;
 	}
 	access_ro_epoch = ro_epoch;
@@ -173,6 +180,10 @@ static __attribute__((noinline)) int guarded(volatile uint64_t *p, uint64_t v, i
 	else
 		v = *p;
 	in_access = 0;
+	if (access_blocked) {
+		access_blocked = 0;
+		__atomic_fetch_sub(&blocked, 1, __ATOMIC_RELEASE);
+	}
 	return !write || *p == v;
 }
 
@@ -287,8 +298,10 @@ static void flip(int ro)
 
 	if (mode == M_MPROTECT) {
 		if (ro) {
-			/* a writer blocked by the last read-only window retries first */
-			while (__atomic_load_n(&blocked, __ATOMIC_ACQUIRE))
+			/* a write blocked by the last read-only window completes first (when the
+			 * range is writable now: a round may start read-only, with writers
+			 * blocked until the next mprotect(PROT_READ|PROT_WRITE)) */
+			while (!ro_now && __atomic_load_n(&blocked, __ATOMIC_ACQUIRE))
 				;
 			__atomic_fetch_add(&ro_epoch, 1, __ATOMIC_RELEASE);
 			ro_now = 1;
@@ -399,6 +412,10 @@ static int run_case(const char *name, const char *suite, int m, unsigned rounds,
 			flip(1);
 			flip(0);
 		} while (__atomic_load_n(&workers_left, __ATOMIC_ACQUIRE));
+		/* Every other round is checked write-protected: the kernel must still read the
+		 * dirtiness of a read-only entry (6.1: D itself) and no other bit. */
+		if (round_no & 1)
+			flip(1);
 		pthread_barrier_wait(&end_bar);
 		check_round();
 	}
