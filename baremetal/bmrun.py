@@ -147,32 +147,40 @@ def run_target(name, out=None, scale=1.0, seed=1, case_log=None):
         text, rc, hang = p.stdout.decode(errors="replace"), p.returncode, False
     except subprocess.TimeoutExpired as e:
         text, rc, hang = (e.stdout or b"").decode(errors="replace"), None, True
+    # isa-debug-exit: (value << 1) | 1, the guest writes 0 for pass, 1 for fail
+    exit_problem = ("unexpected qemu exit status %s" % rc
+                    if not hang and TARGETS[name][4] and rc not in (1, 3) else None)
+    record_console(name, out, text, hang, summary, case_log, exit_problem=exit_problem)
+    summary["seconds"] = time.monotonic() - t0
+    return _finish(out, summary)
+
+
+def record_console(name, out, text, hang, summary, case_log=None, test="baremetal",
+                   exit_problem=None):
+    """A guest's console -> out/console.log, out/cases.jsonl, out/junit.xml, the report's
+    case log, and the counts in `summary` (also for examples/linux-module/kmrun.py).
+    A hang, a panic, a missing PTXN-RESULT PASS or `exit_problem` adds a failing "guest"."""
     with open(os.path.join(out, "console.log"), "w") as f:
         f.write(text)
     cases, result, panic = parse_console(text)
     with open(os.path.join(out, "cases.jsonl"), "w") as f:
         for c in cases:
             f.write(json.dumps(c, sort_keys=True) + "\n")
-
     problem = None
     if hang:
         problem = "guest did not finish within %ds" % TIMEOUT
     elif panic:
         problem = "guest panic: " + panic
     elif result != "PASS" and not any(c.get("status") == "fail" for c in cases):
-        problem = "guest ended without PTXN-RESULT PASS (qemu exit %s)" % rc
-    # isa-debug-exit: (value << 1) | 1, the guest writes 0 for pass, 1 for fail
-    elif TARGETS[name][4] and rc not in (1, 3):
-        problem = "unexpected qemu exit status %s" % rc
+        problem = "guest ended without PTXN-RESULT PASS"
+    else:
+        problem = exit_problem
     for c in cases:
         summary["cases"] += 1
         st = c.get("status")
-        if st == "pass":
-            summary["passed"] += 1
-        elif st == "skip":
-            summary["skipped"] += 1
-        else:
-            summary["failed"] += 1
+        key = {"pass": "passed", "skip": "skipped"}.get(st, "failed")
+        summary[key] += 1
+        if key == "failed":
             summary["failures"].append((c.get("name", "?"), c.get("first_failure", "")))
     if problem:
         summary["cases"] += 1
@@ -182,9 +190,7 @@ def run_target(name, out=None, scale=1.0, seed=1, case_log=None):
     if summary["failed"]:
         summary["status"] = "FAIL"
     write_junit(os.path.join(out, "junit.xml"), name, cases, problem)
-    write_case_log(name, cases, problem, case_log)
-    summary["seconds"] = time.monotonic() - t0
-    return _finish(out, summary)
+    write_case_log(name, cases, problem, case_log, test)
 
 
 def _finish(out, summary):

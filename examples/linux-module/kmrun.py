@@ -32,7 +32,6 @@ NAME = "x86_64-linux"
 FULL_ROUNDS = 700      # checked rounds per case at --scale 1 (each round: every page at most once)
 FULL_PROBE = 200       # flip pairs per case while the prober counts spurious faults
 WINDOW_NS = 10000      # delay between start and commit: widens the race window
-TIMEOUT = 900
 BUSYBOX = "/bin/busybox"
 SOURCES = ["Kbuild", "ptxn_kmod.c", "ptxn_kmod.h", "ptxn_ktest.c", "shim"]
 
@@ -187,38 +186,11 @@ def run_target(name=NAME, out=None, scale=1.0, seed=1, case_log=None, kernel=Non
     summary["qemu"] = " ".join(cmd)
     try:
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           stdin=subprocess.DEVNULL, timeout=TIMEOUT)
+                           stdin=subprocess.DEVNULL, timeout=bmrun.TIMEOUT)
         text, hang = p.stdout.decode(errors="replace"), False
     except subprocess.TimeoutExpired as e:
         text, hang = (e.stdout or b"").decode(errors="replace"), True
-    with open(os.path.join(out, "console.log"), "w") as f:
-        f.write(text)
-    cases, result, panic = bmrun.parse_console(text)
-    with open(os.path.join(out, "cases.jsonl"), "w") as f:
-        for c in cases:
-            f.write(json.dumps(c, sort_keys=True) + "\n")
-    problem = None
-    if hang:
-        problem = "guest did not finish within %ds" % TIMEOUT
-    elif panic:
-        problem = "guest panic: " + panic
-    elif result != "PASS" and not any(c.get("status") == "fail" for c in cases):
-        problem = "guest ended without PTXN-RESULT PASS"
-    for c in cases:
-        summary["cases"] += 1
-        st = c.get("status")
-        key = {"pass": "passed", "skip": "skipped"}.get(st, "failed")
-        summary[key] += 1
-        if key == "failed":
-            summary["failures"].append((c.get("name", "?"), c.get("first_failure", "")))
-    if problem:
-        summary["cases"] += 1
-        summary["failed"] += 1
-        summary["failures"].append(("guest", problem + "\n" + "\n".join(text.splitlines()[-15:])))
-    if summary["failed"]:
-        summary["status"] = "FAIL"
-    bmrun.write_junit(os.path.join(out, "junit.xml"), name, cases, problem)
-    bmrun.write_case_log(name, cases, problem, case_log, test="linux")
+    bmrun.record_console(name, out, text, hang, summary, case_log, test="linux")
     summary["seconds"] = time.monotonic() - t0
     return bmrun._finish(out, summary)
 
