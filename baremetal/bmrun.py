@@ -114,17 +114,17 @@ def write_junit(path, name, cases, extra_failure):
     ET.ElementTree(root).write(path, encoding="unicode")
 
 
-def write_case_log(name, cases, problem, path=None):
+def write_case_log(name, cases, problem, path=None, test="baremetal"):
     """./matrix report's case log (tests/case_log.h's record format), when it asks for one:
-    `path`, else PTXN_CASE_LOG names the file; test is "baremetal", message the first
-    failure."""
+    `path`, else PTXN_CASE_LOG names the file; test is "baremetal" (examples/linux-module/
+    kmrun.py: "linux"), message the first failure."""
     path = path or os.environ.get("PTXN_CASE_LOG")
     if not path:
         return
-    recs = [dict(c, test="baremetal", message=c.get("first_failure") or None,
+    recs = [dict(c, test=test, message=c.get("first_failure") or None,
                  format=name, traps=None) for c in cases]
     if problem:
-        recs.append({"test": "baremetal", "name": "guest", "status": "fail",
+        recs.append({"test": test, "name": "guest", "status": "fail",
                      "message": problem, "format": name})
     with open(path, "a") as f:
         for r in recs:
@@ -173,23 +173,29 @@ def run_target(name, out=None, scale=1.0, seed=1, case_log=None):
         text, rc, hang = p.stdout.decode(errors="replace"), p.returncode, False
     except subprocess.TimeoutExpired as e:
         text, rc, hang = (e.stdout or b"").decode(errors="replace"), None, True
+    record_console(name, out, text, hang, summary, case_log, rc=rc)
+    summary["seconds"] = time.monotonic() - t0
+    return _finish(out, summary)
+
+
+def record_console(name, out, text, hang, summary, case_log=None, test="baremetal", rc=None):
+    """A guest's console -> out/console.log, out/cases.jsonl, out/junit.xml, the report's
+    case log, and the counts in `summary` (also for examples/linux-module/kmrun.py).
+    What guest_problem() finds (a hang, a panic, no PTXN-RESULT PASS, an exit status `rc`
+    that contradicts it) adds a failing "guest" case."""
     with open(os.path.join(out, "console.log"), "w") as f:
         f.write(text)
     cases, result, panic = parse_console(text)
     with open(os.path.join(out, "cases.jsonl"), "w") as f:
         for c in cases:
             f.write(json.dumps(c, sort_keys=True) + "\n")
-
     problem = guest_problem(name, hang, panic, result, cases, rc)
     for c in cases:
         summary["cases"] += 1
         st = c.get("status")
-        if st == "pass":
-            summary["passed"] += 1
-        elif st == "skip":
-            summary["skipped"] += 1
-        else:
-            summary["failed"] += 1
+        key = {"pass": "passed", "skip": "skipped"}.get(st, "failed")
+        summary[key] += 1
+        if key == "failed":
             summary["failures"].append((c.get("name", "?"), c.get("first_failure", "")))
     if problem:
         summary["cases"] += 1
@@ -199,9 +205,7 @@ def run_target(name, out=None, scale=1.0, seed=1, case_log=None):
     if summary["failed"]:
         summary["status"] = "FAIL"
     write_junit(os.path.join(out, "junit.xml"), name, cases, problem)
-    write_case_log(name, cases, problem, case_log)
-    summary["seconds"] = time.monotonic() - t0
-    return _finish(out, summary)
+    write_case_log(name, cases, problem, case_log, test)
 
 
 def _finish(out, summary):

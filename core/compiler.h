@@ -24,17 +24,22 @@
 #define PTXN_EXTERN_C_END
 #endif
 
+/*
+ * Attributes are spelled __name__: a kernel defines some plain names as macros (Linux's
+ * compiler_attributes.h: noinline), which would break __attribute__((noinline)) inside
+ * these headers (found building examples/linux-module/ against Debian 12's 6.1 headers).
+ */
 /* Every function of the library is static inline: no symbol is ever emitted twice. */
-#define PTXN_INLINE static inline __attribute__((always_inline))
+#define PTXN_INLINE static inline __attribute__((__always_inline__))
 /* Slow paths (retry loops, contract reports) stay out of the callers' fast paths; cold,
  * so that the compiler also moves what only they need (arguments) out of the way. */
-#define PTXN_NOINLINE static __attribute__((noinline, cold, unused))
+#define PTXN_NOINLINE static __attribute__((__noinline__, __cold__, __unused__))
 
 #define PTXN_LIKELY(x) __builtin_expect(!!(x), 1)
 #define PTXN_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 /* A value the caller must not drop, e.g. a "flush the TLB" obligation. */
-#define PTXN_MUST_CHECK __attribute__((warn_unused_result))
+#define PTXN_MUST_CHECK __attribute__((__warn_unused_result__))
 
 /* Keeps the compiler from moving memory accesses across this point (no CPU fence). */
 #define PTXN_COMPILER_BARRIER() __asm__ __volatile__("" ::: "memory")
@@ -48,7 +53,7 @@
 #define PTXN_STATIC_ASSERT_CAT(a, b) PTXN_STATIC_ASSERT_CAT2(a, b)
 #define PTXN_STATIC_ASSERT(cond, msg)                                                        \
 	typedef char PTXN_STATIC_ASSERT_CAT(ptxn_static_assert_, __COUNTER__)[(cond) ? 1 : -1]   \
-		__attribute__((unused))
+		__attribute__((__unused__))
 #endif
 
 #endif /* PTXN_CORE_COMPILER_H */

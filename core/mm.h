@@ -182,7 +182,7 @@ struct ptxn_mm {
 	struct ptxn_mm_stats stats;
 	/* PTXN_DEBUG only (present in every build so the layout never depends on it): */
 	ptxn_violation_hook_fn violation_hook;  /* NULL: the default (core/debug.h) */
-	uint64_t debug_lock __attribute__((aligned(8)));
+	uint64_t debug_lock __attribute__((__aligned__(8)));
 	struct ptxn_mm_open_txn open_txn[PTXN_DEBUG_MAX_OPEN];
 };
 

@@ -18,7 +18,7 @@ PTXN_EXTERN_C_BEGIN
  * is only 4-byte aligned in structures: a split-line locked access would be a bus lock).
  * Read its value with ptxn_pte_val(), never through .storage.
  */
-typedef struct __attribute__((aligned(8))) ptxn_pte {
+typedef struct __attribute__((__aligned__(8))) ptxn_pte {
 	uint64_t storage;
 } ptxn_pte_t;
 

@@ -20,7 +20,7 @@
 #include "../core/ptxn.h"
 
 /* Walkers are slow paths: inline where used, but not forced. */
-#define PTXN_MMU_FUNC static inline __attribute__((unused))
+#define PTXN_MMU_FUNC static inline __attribute__((__unused__))
 
 PTXN_EXTERN_C_BEGIN
 

@@ -12,7 +12,7 @@
 #include "mmu.h"     /* enum ptxn_mmu_fault (fault counters), ptxn_pteval_t */
 
 /* Every hosted hwemu function: inline where used, no warning where not. */
-#define PTXN_HWEMU_FUNC static inline __attribute__((unused))
+#define PTXN_HWEMU_FUNC static inline __attribute__((__unused__))
 
 PTXN_EXTERN_C_BEGIN
 

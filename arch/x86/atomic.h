@@ -76,7 +76,7 @@ PTXN_INLINE bool ptxn_arch_slot_cmpxchg(volatile uint64_t *slot, uint64_t *expec
 #define PTXN_ATOMICS_BACKEND "i686 lock cmpxchg8b"
 
 /* 32-bit view of a slot; may_alias because it overlays a uint64_t. */
-typedef uint32_t __attribute__((may_alias)) ptxn_x86_slot_half_t;
+typedef uint32_t __attribute__((__may_alias__)) ptxn_x86_slot_half_t;
 
 #define PTXN_HAVE_ARCH_SLOT_CMPXCHG
 PTXN_INLINE bool ptxn_arch_slot_cmpxchg(volatile uint64_t *slot, uint64_t *expected,

@@ -56,7 +56,29 @@
  * read-only while dirty must not keep D=1. Its dirtiness moves to this bit and comes back
  * to D when the page is made writable again. Linux uses bit 58 (_PAGE_SAVED_DIRTY, v6.6).
  */
+/*
+ * PTXN_X86_NO_SAVED_DIRTY (define to 1): no SavedDirty bit; a read-only entry keeps its
+ * dirtiness in D, as Linux did on x86 before v6.6. Needed by code that shares its entries
+ * with such a kernel: there bit 58 is _PAGE_DEVMAP (v6.1 arch/x86/include/asm/
+ * pgtable_types.h, _PAGE_BIT_SOFTW4) and pte_dirty() reads D alone, so SavedDirty would
+ * mark an ordinary page as device memory and hide its dirtiness from the kernel (found by
+ * examples/linux-module/ on Debian 12's 6.1 kernel). Only for address spaces without CET
+ * shadow stacks (a read-only entry with D=1 is one, SDM Vol. 3A 4.6).
+ */
+#ifndef PTXN_X86_NO_SAVED_DIRTY
+#define PTXN_X86_NO_SAVED_DIRTY 0
+#endif
+#if PTXN_X86_NO_SAVED_DIRTY
+#define PTXN_X86_SAVED_DIRTY	0
+#define PTXN_X86_DIRTY_TO_SAVED_SHIFT 0
 #if PTXN_X86_PAE
+#define PTXN_X86_SOFTWARE_MASK	(UINT64_C(0x7) << 9)
+#define PTXN_X86_RESERVED_MASK	(UINT64_C(0x7ff) << 52)
+#else
+#define PTXN_X86_SOFTWARE_MASK	(UINT64_C(0x7) << 9 | UINT64_C(0x7f) << 52)
+#define PTXN_X86_RESERVED_MASK	0
+#endif
+#elif PTXN_X86_PAE
 /*
  * In PAE entries bit 58 is reserved: a present entry with it set is a reserved-bit page
  * fault (found by the qemu-system-i386 tier, baremetal/). SavedDirty lives in the ignored
@@ -227,7 +249,9 @@ PTXN_INLINE uint64_t ptxn_arch_pte_modify(uint64_t v, uint64_t prot_bits)
 
 	if ((v && !(v & PTXN_X86_PRESENT)) != (n && !(n & PTXN_X86_PRESENT)))
 		n ^= PTXN_X86_PFN_MASK;
-	if (n & PTXN_X86_RW) {
+	if (PTXN_X86_SAVED_DIRTY == 0) {
+		/* no SavedDirty: D stays where it is */
+	} else if (n & PTXN_X86_RW) {
 		n |= (n & PTXN_X86_SAVED_DIRTY) >> PTXN_X86_DIRTY_TO_SAVED_SHIFT;
 		n &= ~PTXN_X86_SAVED_DIRTY;
 	} else if (v & PTXN_X86_RW) {
@@ -260,6 +284,7 @@ PTXN_INLINE bool ptxn_arch_pte_hw_final(unsigned mm_flags, uint64_t v, bool youn
 	return ((v & PTXN_X86_PRESENT) & (uint64_t)((~v & may_set) != 0)) == 0;
 }
 
+#if !PTXN_X86_NO_SAVED_DIRTY /* else generic/pte.h's forms, for a format without SW_DIRTY */
 /*
  * Optional override: fold_hw without a branch on the entry's A/D (a batch folds every
  * entry; dirty and clean at random would mispredict): A as is; D to D in a writable
@@ -297,6 +322,7 @@ PTXN_INLINE uint64_t ptxn_arch_pte_mkwrite(uint64_t v)
 	v |= (v & PTXN_X86_SAVED_DIRTY) >> PTXN_X86_DIRTY_TO_SAVED_SHIFT;
 	return (v & ~PTXN_X86_SAVED_DIRTY) | PTXN_X86_RW;
 }
+#endif /* !PTXN_X86_NO_SAVED_DIRTY */
 #endif /* !PTXN_FORCE_GENERIC */
 
 #endif /* PTXN_ARCH_X86_PTE_H */

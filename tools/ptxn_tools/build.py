@@ -3,6 +3,7 @@
 Meson's logs into a Result, and publishing a target's JUnit log; `./matrix report` and the
 soak reuse the steps."""
 
+import importlib
 import os
 import shutil
 import sys
@@ -23,6 +24,7 @@ class Result:
         self.seconds = 0.0
         self.status = "ok"  # ok | FAIL | setup failed | build failed
         self.failures = []  # (test name, output tail)
+        self.skip_reason = None  # why a whole row did not run here (x86_64-linux)
 
 
 
@@ -122,20 +124,24 @@ def publish_junit(t, src, reports=None):
 
 
 def run_system_target(t, args, case_log=None):
-    """A *-system row: baremetal/bmrun.py builds the guest and boots it under qemu-system.
+    """A *-system row: baremetal/bmrun.py builds the guest and boots it under qemu-system
+    (x86_64-linux: examples/linux-module/kmrun.py boots Debian's kernel with the module).
     Full size (10^5 A/D events per strategy) at --scale 1; QEMU_SCALE does not apply.
     case_log: where ./matrix report wants the cases recorded (None: nowhere)."""
-    # baremetal/ holds the guests and their runner script, not a package of these tools:
-    # its directory goes on the path to import the runner.
-    bm = os.path.join(ROOT, "baremetal")
+    # The guests and their runner scripts are not a package of these tools: the runner's
+    # directory goes on the path to import it.
+    bm = os.path.join(ROOT, t.runner_dir)
     if bm not in sys.path:
         sys.path.insert(0, bm)
-    import bmrun
+    runner = importlib.import_module(t.runner_module)
     res = Result(t)
     say("==> %s: %s, runs on %s -cpu %s" % (t.name, t.toolchain, t.runs_on, t.cpu))
-    s = bmrun.run_target(t.name, os.path.join(BUILD, t.name),
-                         args.scale * (QUICK_SCALE if args.quick else 1.0),
-                         case_log=case_log)
+    s = runner.run_target(t.name, os.path.join(BUILD, t.name),
+                          args.scale * (QUICK_SCALE if args.quick else 1.0),
+                          case_log=case_log)
+    res.skip_reason = s.get("skip_reason")
+    if res.skip_reason:
+        say("    skipped: " + res.skip_reason)
     res.run, res.passed, res.failed, res.skipped = (s["cases"], s["passed"], s["failed"],
                                                     s["skipped"])
     res.seconds, res.failures = s["seconds"], [tuple(f) for f in s["failures"]]

@@ -39,6 +39,11 @@ APT_PACKAGES = [
     # the rows that build the same objects (ppc64le-power8/9/10, i686-host/-qemu) share them
     "ccache",
 ]
+# The x86_64-linux row (examples/linux-module/): Debian's own kernel and its headers, a
+# static busybox and cpio for the initramfs. Installed where apt has them; where it cannot
+# (another host architecture, no archive), setup goes on and the row is skipped with the
+# reason (examples/linux-module/kmrun.py).
+KERNEL_PACKAGES = ["linux-image-amd64", "linux-headers-amd64", "busybox-static", "cpio"]
 FOREIGN_ARCHES = ["arm64", "ppc64el", "i386"]
 DEB_SRC_FILE = "/etc/apt/sources.list.d/ptxn-src.sources"
 # Targets whose binaries are static, with Check built from Debian's source package into
@@ -140,8 +145,29 @@ def static_check_present(triple):
                for f in STATIC_CHECK_FILES)
 
 
-def missing_items():
-    """What setup would do, as a list of human-readable items (empty: nothing to do)."""
+def installable(pkgs):
+    """The packages of `pkgs` that apt has a candidate for (one apt-cache call)."""
+    r = subprocess.run(["apt-cache", "policy"] + pkgs, stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL, text=True)
+    out, name = [], None
+    for line in r.stdout.splitlines():
+        if line and not line[0].isspace() and line.endswith(":"):
+            name = line[:-1]
+        elif name and line.strip().startswith("Candidate:") and "(none)" not in line:
+            out.append(name)
+    return [p for p in pkgs if p in out]
+
+
+def missing_kernel_packages():
+    """KERNEL_PACKAGES not installed that apt could install (a package apt does not have
+    is not missing: the row that needs it is skipped instead)."""
+    pkgs = [p for p in KERNEL_PACKAGES if not pkg_installed(p)]
+    return installable(pkgs) if pkgs else []
+
+
+def missing_items(optional=True):
+    """What setup would do, as a list of human-readable items (empty: nothing to do);
+    optional=False leaves out the kernel packages, which setup may fail to install."""
     items = []
     arches = foreign_arches()
     for a in FOREIGN_ARCHES:
@@ -155,6 +181,9 @@ def missing_items():
     for triple in STATIC_TRIPLES:
         if not static_check_present(triple):
             items.append("Check for %s in %s" % (triple, static_prefix(triple)))
+    kernel = missing_kernel_packages() if optional else []
+    if kernel:
+        items.append("apt packages for x86_64-linux: " + " ".join(kernel))
     return items
 
 
@@ -240,7 +269,12 @@ def cmd_setup(_args=None):
     for triple in STATIC_TRIPLES:
         if not static_check_present(triple):
             build_static_check(triple)
-    left = missing_items()
+    kernel = missing_kernel_packages()
+    if kernel and run(["apt-get", "install", "-y", "-q", "--no-install-recommends"] + kernel,
+                      check=False).returncode != 0:
+        say("setup: could not install %s: the x86_64-linux row will be skipped"
+            % " ".join(kernel))
+    left = missing_items(optional=False)
     if left:
         raise SystemExit("setup: still missing after install: " + "; ".join(left))
     say("setup: done (%.0fs)" % (time.monotonic() - t0))
@@ -255,6 +289,8 @@ def setup_description():
         fill("Installs everything the matrix needs on a bare Debian 12 machine, "
              "idempotently: the apt packages"),
         fill(", ".join(APT_PACKAGES), "  "),
+        fill("and, where apt has them (else the x86_64-linux row is skipped):"),
+        fill(", ".join(KERNEL_PACKAGES), "  "),
         fill("the foreign dpkg architectures %s with check:<arch>, a deb-src entry, and "
              "Check built from Debian's source package for %s (no Debian 12 multiarch "
              "there) into %s. A no-op taking a fraction of a second when everything is "

@@ -110,6 +110,21 @@ class SystemTarget(Target):
     def cpu(self):
         return self.system_cpu
 
+    # where the runner script is (a directory under ROOT) and its module name
+    runner_dir, runner_module = "baremetal", "bmrun"
+
+
+class LinuxTarget(SystemTarget):
+    """Debian's own kernel booted under qemu-system with ptxn in a module
+    (examples/linux-module/, docs/linux-module.md): run by kmrun.py the way a *-system row
+    is run by bmrun.py. Skipped with the reason where the kernel packages are missing."""
+
+    runner_dir, runner_module = os.path.join("examples", "linux-module"), "kmrun"
+
+    def __init__(self, name, toolchain, runs_on, cpu):
+        SystemTarget.__init__(self, name, toolchain, runs_on, cpu)
+        self.file = os.path.join(self.runner_dir, "kmrun.py")
+
 
 # ------------------------------------------------------------- can this host run i686?
 
@@ -194,6 +209,9 @@ TARGETS = [
                  "qemu-system-i386", "max"),
     SystemTarget("riscv64-system", "riscv64-linux-gnu-gcc -ffreestanding (rv64imac, S-mode)",
                  "qemu-system-riscv64", "rv64"),
+    # ptxn in a module of Debian's own kernel (examples/linux-module/, docs/linux-module.md).
+    LinuxTarget("x86_64-linux", "gcc 12, Kbuild of Debian's linux-headers-amd64",
+                "qemu-system-x86_64", "max"),
 ]
 BY_NAME = {t.name: t for t in TARGETS}
 

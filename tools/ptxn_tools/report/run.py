@@ -488,6 +488,8 @@ def run_one(t, args, scale, board, k):
             run = run_other_target(t, args, scale, progress, caselog)
         progress.set("report")
         cases, warnings = collect(bdir, "testlog-" + t.name, caselog, run)
+        if run.get("skip_reason"):  # a row that cannot run here (x86_64-linux)
+            warnings.append("the whole row was skipped: " + run["skip_reason"])
     except BaseException:
         progress.done("[%d/%d] %s: interrupted" % (k, n, t.name))
         raise
@@ -512,7 +514,8 @@ def run_other_target(t, args, scale, progress, caselog):
     with open(caselog, "w"):
         pass
     r = run_target(t, args, scale, case_log=caselog)
-    run = {"build_failures": [], "target_failure": None, "tested": True}
+    run = {"build_failures": [], "target_failure": None, "tested": True,
+           "skip_reason": getattr(r, "skip_reason", None)}
     if r.status in ("setup failed", "build failed"):
         _, out = r.failures[0] if r.failures else (r.status, "")
         run["target_failure"] = (r.status.split()[0], "%s: %s" % (r.status, first_error_line(out)),
