@@ -151,17 +151,6 @@ ptxn_pte_t *plat_test_ptes(void)
 	return l3_window;
 }
 
-uint64_t plat_test_pfn(int page)
-{
-	return (uintptr_t)bm_test_data[page] >> 12;
-}
-
-/* Kernel read-write data page, old and clean: valid, DBM=1, AP[2]=1, AF=0, PXN, UXN. */
-ptxn_pte_t plat_base_pte(int page)
-{
-	return ptxn_pfn_pte(plat_test_pfn(page), ptxn_prot(PTXN_PROT_READ | PTXN_PROT_WRITE));
-}
-
 /*
  * The model (hwemu/arm64/mmu.h) walks 48-bit VAs from level 0; this guest's MMU starts at
  * level 1 (T0SZ=25). A level-0 table whose entry 0 points to our level-1 table gives the
@@ -221,7 +210,7 @@ static void build_tables(void)
 		     ptxn_make_pte((uintptr_t)l2_window | DESC_VALID | DESC_TABLE));
 	ptxn_set_pte(&l2_window[0], ptxn_make_pte((uintptr_t)l3_window | DESC_VALID | DESC_TABLE));
 	for (i = 0; i < BM_NPAGES; i++)
-		ptxn_set_pte(&l3_window[i], plat_base_pte(i));
+		ptxn_set_pte(&l3_window[i], bm_base_pte(i));
 }
 
 static void mmu_on(void)

@@ -34,13 +34,13 @@ void plat_cpu_relax(void);
 /* The test window: VA of page 0, its leaf slots, an alias of page i's data for the checker. */
 uintptr_t plat_test_va(void);
 ptxn_pte_t *plat_test_ptes(void);
-uint64_t plat_test_pfn(int page);
+uint64_t bm_test_pfn(int page);     /* common/main.c: the pages are identity-mapped */
 /* Broadcast TLB invalidation of [start, end) on every CPU; returns when complete. */
 void plat_flush_tlb_range(ptxn_mm_t *mm, uintptr_t start, uintptr_t end);
 /* Invalidate this CPU's own TLB entry for va (after a software A/D fix-up). */
 void plat_flush_tlb_local(uintptr_t va);
-/* The entry value a fresh test page gets, and the protection toggle used by "protect". */
-ptxn_pte_t plat_base_pte(int page);
+/* The entry value a fresh test page gets (common/main.c). */
+ptxn_pte_t bm_base_pte(int page);
 /* For the differential suite: the translation root the model starts from (physical) and
  * its mode (BM_MODEL_*). The model walks the same tables as the MMU. */
 #define BM_MODEL_X86_PAE	1u

@@ -16,6 +16,21 @@ uint8_t bm_stacks[BM_MAX_CPUS][BM_STACK_SIZE] BM_ALIGNED(BM_STACK_SIZE);
 /* The test pages the window maps (identity-mapped too: the checker reads them there). */
 uint8_t bm_test_data[BM_NPAGES][BM_PAGE] BM_ALIGNED(4096);
 
+/* Identity-mapped, so a test page's frame is its address's. */
+uint64_t bm_test_pfn(int page)
+{
+	return (uintptr_t)bm_test_data[page] >> 12;
+}
+
+/*
+ * A fresh test page: a kernel read-write data page, old and clean, in the format's own
+ * encoding (x86: P R/W, NX; ARM64: DBM=1, AP[2]=1, AF=0, PXN, UXN; RISC-V: V R W G).
+ */
+ptxn_pte_t bm_base_pte(int page)
+{
+	return ptxn_pfn_pte(bm_test_pfn(page), ptxn_prot(PTXN_PROT_READ | PTXN_PROT_WRITE));
+}
+
 void bm_cpu_set(int cpu)
 {
 	*(volatile int *)bm_stacks[cpu] = cpu;

@@ -224,7 +224,7 @@ static void race_case(int strategy, uint64_t target_events, uint64_t min_rounds,
 
 		/* Every entry old, clean, writable; no CPU caches anything of the window. */
 		for (p = 0; p < BM_NPAGES; p++) {
-			ptxn_set_pte(&ptes[p], plat_base_pte((int)p));
+			ptxn_set_pte(&ptes[p], bm_base_pte((int)p));
 			race.op[p] = 0;
 		}
 		plat_flush_tlb_range(&mm, va0, va_end);
@@ -390,7 +390,7 @@ static void downgrade_case(int strategy, uint32_t rounds)
 		uint64_t t0;
 
 		for (i = 1; i < n_cpus; i++) {
-			ptxn_set_pte(&ptes[dg_page(i)], plat_base_pte(dg_page(i)));
+			ptxn_set_pte(&ptes[dg_page(i)], bm_base_pte(dg_page(i)));
 			dg.ok[i] = dg.refused_after[i] = dg.violations[i] = 0;
 		}
 		plat_flush_tlb_range(&mm, page_va(0), page_va(BM_NPAGES));

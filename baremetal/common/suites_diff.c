@@ -56,7 +56,7 @@ static ptxn_pte_t random_entry(uint64_t *rng, int page)
 		PTXN_PROT_READ, PTXN_PROT_READ | PTXN_PROT_WRITE, PTXN_PROT_READ | PTXN_PROT_EXEC,
 		PTXN_PROT_READ | PTXN_PROT_WRITE | PTXN_PROT_EXEC, 0 /* PROT_NONE */
 	};
-	ptxn_pte_t e = ptxn_pfn_pte(plat_test_pfn(page),
+	ptxn_pte_t e = ptxn_pfn_pte(bm_test_pfn(page),
 				    ptxn_prot(prots[bm_rand_below(rng, 5)]));
 	unsigned r = bm_rand_below(rng, 16);
 
@@ -150,7 +150,7 @@ void bm_diff_suite(uint64_t seed, uint32_t accesses, int *cases, int *failed)
 	{
 		uint32_t v;
 
-		ptxn_set_pte(&ptes[DIFF_FIRST], plat_base_pte(DIFF_FIRST));
+		ptxn_set_pte(&ptes[DIFF_FIRST], bm_base_pte(DIFF_FIRST));
 		plat_flush_tlb_local(plat_test_va() + DIFF_FIRST * BM_PAGE);
 		(void)bm_probe_load(plat_test_va() + DIFF_FIRST * BM_PAGE, &v);
 	}
@@ -204,7 +204,7 @@ void bm_diff_suite(uint64_t seed, uint32_t accesses, int *cases, int *failed)
 	}
 	c->mode = BM_MODE_STRICT;
 	for (p = DIFF_FIRST; p < DIFF_FIRST + DIFF_PAGES; p++)
-		ptxn_set_pte(&ptes[p], plat_base_pte(p));
+		ptxn_set_pte(&ptes[p], bm_base_pte(p));
 	plat_flush_tlb_range(NULL, plat_test_va(), plat_test_va() + BM_NPAGES * BM_PAGE);
 
 	{

@@ -175,17 +175,6 @@ ptxn_pte_t *plat_test_ptes(void)
 	return l0_window;
 }
 
-uint64_t plat_test_pfn(int page)
-{
-	return (uintptr_t)bm_test_data[page] >> 12;
-}
-
-/* Kernel read-write data page, old and clean: V R W G, A=0, D=0. */
-ptxn_pte_t plat_base_pte(int page)
-{
-	return ptxn_pfn_pte(plat_test_pfn(page), ptxn_prot(PTXN_PROT_READ | PTXN_PROT_WRITE));
-}
-
 /* The model (hwemu/riscv/mmu.h) walks the same Sv39 tables from satp's root. */
 uint64_t plat_model_root(unsigned *flags)
 {
@@ -267,7 +256,7 @@ static void build_tables(void)
 					     PTE_X | PTE_G | PTE_A | PTE_D));
 	ptxn_set_pte(&l1_window[0], ptxn_make_pte(PTE_PPN((uintptr_t)l0_window) | PTE_V));
 	for (i = 0; i < BM_NPAGES; i++)
-		ptxn_set_pte(&l0_window[i], plat_base_pte(i));
+		ptxn_set_pte(&l0_window[i], bm_base_pte(i));
 }
 
 static void mmu_on(void)

@@ -373,17 +373,6 @@ ptxn_pte_t *plat_test_ptes(void)
 	return window_pt;
 }
 
-uint64_t plat_test_pfn(int page)
-{
-	return (uintptr_t)bm_test_data[page] >> 12;
-}
-
-/* Supervisor read-write data page, not accessed, clean, NX. */
-ptxn_pte_t plat_base_pte(int page)
-{
-	return ptxn_pfn_pte(plat_test_pfn(page), ptxn_prot(PTXN_PROT_READ | PTXN_PROT_WRITE));
-}
-
 uint64_t plat_model_root(unsigned *flags)
 {
 	*flags = BM_X86_64 ? 0 : BM_MODEL_X86_PAE;
@@ -426,7 +415,7 @@ static void map_window(void)
 	int i;
 
 	for (i = 0; i < BM_NPAGES; i++)
-		ptxn_set_pte(&window_pt[i], plat_base_pte(i));
+		ptxn_set_pte(&window_pt[i], bm_base_pte(i));
 	/* Replace the 2 MiB page at WINDOW_VA (no RAM there) by the window's page table. */
 	ptxn_set_pte(&bm_x86_pd[WINDOW_VA >> 30][(WINDOW_VA >> 21) & 511],
 		     ptxn_make_pte((uintptr_t)window_pt | PDE_P | PDE_RW));
