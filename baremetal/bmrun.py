@@ -152,30 +152,50 @@ def run_target(name, out=None, scale=1.0, seed=1, case_log=None):
     status ok|FAIL|build failed, cases, passed, failed, skipped, failures[(name, text)],
     seconds, qemu (the command). case_log: the report's case log to append to (default:
     $PTXN_CASE_LOG, if set)."""
+    out, log, t0, summary = begin_run(name, out)
+    if build(name, out, log) != 0:
+        return build_failed(out, summary, log, "make", t0)
+    cmd = qemu_command(name, os.path.join(out, "guest.elf"), scale, seed)
+    summary["qemu"] = " ".join(cmd)
+    text, rc, hang = run_guest(cmd)
+    record_console(name, out, text, hang, summary, case_log, rc=rc)
+    summary["seconds"] = time.monotonic() - t0
+    return _finish(out, summary)
+
+
+# The steps every guest runner shares (this file's run_target and
+# examples/linux-module/kmrun.py's).
+
+def begin_run(name, out, **extra):
+    """The output directory (created), its empty build.log, the start time and a fresh
+    summary (with `extra` keys) for one guest run."""
     out = os.path.abspath(out or os.path.join(ROOT, "build", name))
     os.makedirs(out, exist_ok=True)
     log = os.path.join(out, "build.log")
     open(log, "w").close()
-    t0 = time.monotonic()
     summary = {"target": name, "status": "ok", "cases": 0, "passed": 0, "failed": 0,
                "skipped": 0, "failures": [], "seconds": 0.0, "qemu": None}
-    if build(name, out, log) != 0:
-        with open(log, errors="replace") as f:
-            tail = "\n".join(f.read().splitlines()[-25:])
-        summary.update(status="build failed", cases=1, failed=1,
-                       failures=[("make", tail)], seconds=time.monotonic() - t0)
-        return _finish(out, summary)
-    cmd = qemu_command(name, os.path.join(out, "guest.elf"), scale, seed)
-    summary["qemu"] = " ".join(cmd)
+    summary.update(extra)
+    return out, log, time.monotonic(), summary
+
+
+def build_failed(out, summary, log, step, t0):
+    """Finish a run whose build `step` failed: one failed case with the log's tail."""
+    with open(log, errors="replace") as f:
+        tail = "\n".join(f.read().splitlines()[-25:])
+    summary.update(status="build failed", cases=1, failed=1,
+                   failures=[(step, tail)], seconds=time.monotonic() - t0)
+    return _finish(out, summary)
+
+
+def run_guest(cmd):
+    """Boot a guest: (console text, qemu's exit status or None, whether it hung)."""
     try:
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            stdin=subprocess.DEVNULL, timeout=TIMEOUT)
-        text, rc, hang = p.stdout.decode(errors="replace"), p.returncode, False
+        return p.stdout.decode(errors="replace"), p.returncode, False
     except subprocess.TimeoutExpired as e:
-        text, rc, hang = (e.stdout or b"").decode(errors="replace"), None, True
-    record_console(name, out, text, hang, summary, case_log, rc=rc)
-    summary["seconds"] = time.monotonic() - t0
-    return _finish(out, summary)
+        return (e.stdout or b"").decode(errors="replace"), None, True
 
 
 def record_console(name, out, text, hang, summary, case_log=None, test="baremetal", rc=None):

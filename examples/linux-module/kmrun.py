@@ -156,13 +156,7 @@ def qemu_command(vmlinuz, initrd, scale):
 def run_target(name=NAME, out=None, scale=1.0, seed=1, case_log=None, kernel=None):
     """Same contract as bmrun.run_target; status "skipped" (one skipped case naming the
     reason) where the kernel packages or tools are missing."""
-    out = os.path.abspath(out or os.path.join(ROOT, "build", name))
-    os.makedirs(out, exist_ok=True)
-    log = os.path.join(out, "build.log")
-    open(log, "w").close()
-    t0 = time.monotonic()
-    summary = {"target": name, "status": "ok", "cases": 0, "passed": 0, "failed": 0,
-               "skipped": 0, "failures": [], "seconds": 0.0, "qemu": None, "kernel": None}
+    out, log, t0, summary = bmrun.begin_run(name, out, kernel=None)
     found, why = find_kernel(kernel or os.environ.get("PTXN_LINUX_KERNEL"))
     why = why or missing_tools()
     if why:
@@ -177,19 +171,10 @@ def run_target(name=NAME, out=None, scale=1.0, seed=1, case_log=None, kernel=Non
     failed = build(out, hdr, log)
     initrd = None if failed else make_initramfs(out, log)
     if failed or not initrd:
-        with open(log, errors="replace") as f:
-            tail = "\n".join(f.read().splitlines()[-25:])
-        summary.update(status="build failed", cases=1, failed=1,
-                       failures=[(failed or "initramfs", tail)], seconds=time.monotonic() - t0)
-        return bmrun._finish(out, summary)
+        return bmrun.build_failed(out, summary, log, failed or "initramfs", t0)
     cmd = qemu_command(vmlinuz, initrd, scale)
     summary["qemu"] = " ".join(cmd)
-    try:
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           stdin=subprocess.DEVNULL, timeout=bmrun.TIMEOUT)
-        text, hang = p.stdout.decode(errors="replace"), False
-    except subprocess.TimeoutExpired as e:
-        text, hang = (e.stdout or b"").decode(errors="replace"), True
+    text, _rc, hang = bmrun.run_guest(cmd)
     bmrun.record_console(name, out, text, hang, summary, case_log, test="linux")
     summary["seconds"] = time.monotonic() - t0
     return bmrun._finish(out, summary)
