@@ -45,6 +45,7 @@
 #include "pte.h"
 #include "steps.h"
 #include "transaction.h"
+#include "lazy.h"
 
 /* Which backend this translation unit got, for logs and for the dispatch test. */
 #define PTXN_BACKEND_DESCRIPTION PTXN_FORMAT_NAME " entries, " PTXN_ATOMICS_BACKEND " on " PTXN_HOST_NAME
