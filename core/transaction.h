@@ -29,7 +29,8 @@ PTXN_EXTERN_C_BEGIN
 
 PTXN_INLINE void ptxn_mm_update_path(ptxn_mm_t *mm)
 {
-	if (mm->platform != NULL || (mm->flags & PTXN_ARCH_MM_START_FLAGS))
+	if (mm->platform != NULL ||
+	    (mm->flags & (PTXN_ARCH_MM_START_FLAGS | PTXN_ARCH_MM_CHANGE_FLAGS)))
 		mm->path = PTXN_MM_PATH_GENERAL;
 	else if (mm->strategy == PTXN_STRATEGY_AUTO)
 		mm->path = (mm->flags & PTXN_ARCH_MM_READONLY_FINAL) ? PTXN_MM_PATH_AUTO_RO_FINAL
@@ -169,11 +170,19 @@ PTXN_INLINE ptxn_pte_t ptxn_modify_prot_start_from(ptxn_mm_t *mm, uintptr_t addr
 
 /*
  * A fast path's commit applies: the change needs no break-before-make and installs no
- * contiguous entry (those take the general path).
+ * contiguous entry (those take the general path). The rule is asked with no flags: an mm
+ * with a flag under which it may differ takes the general path (ptxn_mm_update_path), so
+ * where only such a flag makes a break (PowerPC) the test folds away. An arch may answer
+ * the common case first in one test (PTXN_HAVE_ARCH_CHANGE_IN_PLACE, arch/arm64/pte.h).
  */
 PTXN_INLINE bool ptxn_txn_fast_commit_ok(const ptxn_mm_t *mm, ptxn_pte_t old_pte, ptxn_pte_t pte)
 {
-	return PTXN_LIKELY(!ptxn_arch_change_needs_break(mm->flags, ptxn_pte_val(old_pte),
+	(void)mm;
+#ifdef PTXN_HAVE_ARCH_CHANGE_IN_PLACE
+	if (PTXN_LIKELY(ptxn_arch_change_in_place(ptxn_pte_val(old_pte), ptxn_pte_val(pte))))
+		return true;
+#endif
+	return PTXN_LIKELY(!ptxn_arch_change_needs_break(0u, ptxn_pte_val(old_pte),
 							  ptxn_pte_val(pte))) &&
 	       (PTXN_ARCH_PTE_CONT == 0 || PTXN_LIKELY(!ptxn_txn_cont_live(pte)));
 }
@@ -531,12 +540,11 @@ PTXN_INLINE void ptxn_modify_prot_commit_ptes_from(ptxn_mm_t *mm, uintptr_t addr
 						   const char *file, int line)
 {
 #ifndef PTXN_DEBUG
-	const ptxn_pteval_t old = ptxn_pte_val(old_pte), next = ptxn_pte_val(pte);
+	const ptxn_pteval_t next = ptxn_pte_val(pte);
 	const unsigned char path = mm->path;
 
 	if (PTXN_LIKELY(path >= PTXN_MM_PATH_MERGE) &&
-	    PTXN_LIKELY(!ptxn_arch_change_needs_break(mm->flags, old, next)) &&
-	    (PTXN_ARCH_PTE_CONT == 0 || PTXN_LIKELY(!ptxn_txn_cont_live(pte))) &&
+	    PTXN_LIKELY(ptxn_txn_fast_commit_ok(mm, old_pte, pte)) &&
 	    PTXN_LIKELY(ptxn_txn_frames_step(pte, nr))) {
 		const uint64_t page = (uint64_t)1 << PTXN_ARCH_PTE_PFN_SHIFT; /* one frame on */
 		unsigned int i;

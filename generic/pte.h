@@ -303,6 +303,13 @@ PTXN_INLINE ptxn_pteval_t ptxn_arch_pte_fold_hw(ptxn_pteval_t next, ptxn_pteval_
 #define PTXN_ARCH_MM_START_FLAGS 0u
 #endif
 
+/* The quirk flags under which ptxn_arch_change_needs_break may say yes at all (PowerPC:
+ * PTXN_MM_COPROCESSOR); an mm with one takes the general path too, so that the fast paths
+ * ask the rule with no flags - a constant where the rule needs one (docs/porting.md). */
+#ifndef PTXN_ARCH_MM_CHANGE_FLAGS
+#define PTXN_ARCH_MM_CHANGE_FLAGS 0u
+#endif
+
 /*
  * The quirk flag (PTXN_MM_*) by which an address space promises that no MMU sets dirty in
  * a read-only entry any more, so young and read-only is final: by default the caller's

@@ -343,6 +343,129 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
+/*
+ * The fast paths' break-before-make decision (core/transaction.h, ptxn_txn_fast_commit_ok).
+ * They ask the format's rule with no mm flags, and an arch may answer the common case in
+ * one test first (PTXN_HAVE_ARCH_CHANGE_IN_PLACE). Two things must hold for every entry
+ * pair tried - each start, its modify to the new flags, and that value with any one bit
+ * flipped:
+ *   - a flag changes the rule's answer only if it is one of PTXN_ARCH_MM_CHANGE_FLAGS,
+ *     which send the mm to the general path (checked too), so asking with none is exact;
+ *   - a fast "yes" is never a change the rule breaks, nor a live contiguous next.
+ * The checker takes the fast test as a function, so a deliberately wrong one (ARM64: the
+ * one-test answer without its nG or contiguous term) can be shown to be caught.
+ */
+typedef bool (*fast_commit_fn)(uint64_t old, uint64_t next);
+
+static bool fast_commit_real(uint64_t old, uint64_t next)
+{
+	ptxn_mm_t mm;
+
+	ptxn_mm_init(&mm);
+	return ptxn_txn_fast_commit_ok(&mm, ptxn_make_pte(old), ptxn_make_pte(next));
+}
+
+static bool rule_breaks(uint64_t old, uint64_t next)
+{
+	return ptxn_arch_change_needs_break(0u, old, next) ||
+	       (PTXN_ARCH_PTE_CONT != 0 && ptxn_txn_cont_live(ptxn_make_pte(next)));
+}
+
+struct fast_commit_counts {
+	size_t pairs, fast, wrong_fast, flag_dependent, flag_uncovered;
+};
+
+static void check_fast_commit(fast_commit_fn fast, unsigned flags, struct fast_commit_counts *n)
+{
+	const ptxn_prot_t prot = ptxn_prot(flags);
+	size_t i;
+	unsigned b, f;
+
+	for (i = flags % 3; i < N_STARTS; i += 3) {
+		struct start s;
+
+		if (!make_start(i, &s))
+			continue;
+		for (b = 0; b <= 64; b++) {
+			const uint64_t old = s.v;
+			const uint64_t next = ptxn_pte_val(ptxn_pte_modify(ptxn_make_pte(old), prot)) ^
+					      (b < 64 ? UINT64_C(1) << b : 0);
+			const bool breaks = rule_breaks(old, next);
+
+			n->pairs++;
+			if (fast(old, next)) {
+				n->fast++;
+				n->wrong_fast += breaks;
+			}
+			for (f = 0; f < 8; f++) {
+				if (ptxn_arch_change_needs_break(1u << f, old, next) ==
+				    ptxn_arch_change_needs_break(0u, old, next))
+					continue;
+				n->flag_dependent++;
+				n->flag_uncovered += !((1u << f) & PTXN_ARCH_MM_CHANGE_FLAGS);
+			}
+		}
+	}
+}
+
+START_TEST(test_fast_commit_rule)
+{
+	struct fast_commit_counts n = {0, 0, 0, 0, 0};
+	unsigned f;
+
+	check_fast_commit(fast_commit_real, (unsigned)_i, &n);
+	printf("# flags %#x: %zu pairs, %zu fast, %zu flag-dependent answers\n", (unsigned)_i,
+	       n.pairs, n.fast, n.flag_dependent);
+	ck_assert_uint_gt(n.pairs, 10000);
+	ck_assert_uint_gt(n.fast, 100);             /* the fast path is taken ... */
+	ck_assert_uint_eq(n.wrong_fast, 0);         /* ... and never for a change that breaks */
+	ck_assert_uint_eq(n.flag_uncovered, 0);
+#if defined(PTXN_FORMAT_POWERPC)
+	ck_assert_uint_gt(n.flag_dependent, 0);     /* the coprocessor rule, seen and covered */
+#endif
+	for (f = 0; f < 8; f++) {
+		ptxn_mm_t mm;
+
+		ptxn_mm_init(&mm);
+		ptxn_mm_set_flags(&mm, 1u << f);
+		if ((1u << f) & PTXN_ARCH_MM_CHANGE_FLAGS)
+			ck_assert_uint_eq(mm.path, PTXN_MM_PATH_GENERAL);
+	}
+}
+END_TEST
+
+#if defined(PTXN_HAVE_ARCH_CHANGE_IN_PLACE) && defined(PTXN_FORMAT_ARM64)
+/* Deliberately wrong one-test answers: each drops one term of arch/arm64/pte.h's. */
+static bool in_place_without_cont(uint64_t old, uint64_t next)
+{
+	return (((old ^ next) & ~PTXN_ARM64_CHANGE_IN_PLACE_MASK) |
+		(old & ~next & PTXN_ARM64_NG)) == 0;
+}
+
+static bool in_place_without_ng(uint64_t old, uint64_t next)
+{
+	return (((old ^ next) & ~PTXN_ARM64_CHANGE_IN_PLACE_MASK) | (next & PTXN_ARM64_CONT)) == 0;
+}
+
+START_TEST(test_fast_commit_rule_catches_wrong_one_test)
+{
+	struct fast_commit_counts n = {0, 0, 0, 0, 0};
+	struct fast_commit_counts m = {0, 0, 0, 0, 0};
+	unsigned flags;
+
+	/* over every new protection: some (PROT_NONE: invalid next) never meet either case */
+	for (flags = 0; flags < N_FLAGS; flags++) {
+		check_fast_commit(in_place_without_cont, flags, &n);
+		check_fast_commit(in_place_without_ng, flags, &m);
+	}
+	printf("# without CONT %zu wrong, without nG %zu wrong, of %zu pairs\n", n.wrong_fast,
+	       m.wrong_fast, n.pairs);
+	ck_assert_uint_gt(n.wrong_fast, 0);
+	ck_assert_uint_gt(m.wrong_fast, 0);
+}
+END_TEST
+#endif
+
 Suite *format_props_suite(void);
 
 Suite *format_props_suite(void)
@@ -353,6 +476,12 @@ Suite *format_props_suite(void)
 	tcase_add_test(tc, test_start_entries_read_back);
 	tcase_add_loop_test(tc, test_modify_properties, 0, 16);
 	tcase_add_loop_test(tc, test_round_trip, 0, 16);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("fast_commit");
+	tcase_add_loop_test(tc, test_fast_commit_rule, 0, 16);
+#if defined(PTXN_HAVE_ARCH_CHANGE_IN_PLACE) && defined(PTXN_FORMAT_ARM64)
+	tcase_add_test(tc, test_fast_commit_rule_catches_wrong_one_test);
+#endif
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -160,6 +160,9 @@ PTXN_INLINE unsigned ptxn_arch_pte_prot_flags(uint64_t v)
  * the invalid entry and the upgraded one when mm->context.copros > 0. ptxn treats any
  * gain of access (R, W, X, or user access) as an upgrade.
  */
+/* Only a coprocessor mm ever needs it: such an mm takes the general path, and the fast
+ * paths, asking with no flags, lose the test (generic/pte.h). */
+#define PTXN_ARCH_MM_CHANGE_FLAGS ((unsigned)PTXN_MM_COPROCESSOR)
 PTXN_INLINE bool ptxn_arch_change_needs_break(unsigned mm_flags, uint64_t old, uint64_t next)
 {
 	const uint64_t rights = PTXN_PPC_READ | PTXN_PPC_WRITE | PTXN_PPC_EXEC;
