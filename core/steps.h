@@ -51,6 +51,20 @@ PTXN_INLINE void ptxn_txn_cas_keep_held_ad(ptxn_mm_t *mm, ptxn_pte_t *ptep, uint
 }
 
 /*
+ * The same where next is young and dirty (mkyoung and mkdirty leave it as it is): every
+ * A/D state the slot can hold is next's already, so the value to install never depends on
+ * the slot. A failure (the MMU changed the slot) retries from the value found.
+ */
+PTXN_INLINE void ptxn_txn_cas_keep_held_ad_absorbing(ptxn_mm_t *mm, ptxn_pte_t *ptep, uint64_t seen,
+						     ptxn_pteval_t next)
+{
+	const uint64_t desired = PTXN_STEPS_STORAGE(next);
+
+	while (!ptxn_arch_slot_cmpxchg(&ptep->storage, &seen, desired))
+		PTXN_STAT_ADD(mm, merge_retries, 1);
+}
+
+/*
  * AUTO's plain store over old (seen, in storage order) where value absorbs every A/D update
  * the MMU may still make to old before the store lands. A 64-bit host stores the entry
  * whole. i686 writes one changed half only over a quiescent old (ptxn_arch_slot_replace):

@@ -557,6 +557,20 @@ PTXN_INLINE void ptxn_modify_prot_commit_ptes_from(ptxn_mm_t *mm, uintptr_t addr
 			return;
 		}
 		PTXN_STAT_ADD(mm, merged, nr);
+		if (ptxn_arch_pte_mkyoung(next) == next && ptxn_arch_pte_mkdirty(next) == next) {
+			/*
+			 * A young and dirty value (the folio had a dirty entry: start folded it
+			 * in) holds every A/D an entry can hold: keeping what each holds changes
+			 * nothing, so each compare-and-swap installs the value itself, computed
+			 * without the entry (no branch on its dirty bit, which a random mix
+			 * mispredicts, nor the fold ahead of the locked instruction).
+			 */
+			for (i = 0; i < nr; i++)
+				ptxn_txn_cas_keep_held_ad_absorbing(mm, ptep + i,
+								    ptxn_arch_slot_load(&ptep[i].storage),
+								    next + (uint64_t)i * page);
+			return;
+		}
 		for (i = 0; i < nr; i++)
 			ptxn_txn_cas_keep_held_ad(mm, ptep + i,
 						  ptxn_arch_slot_load(&ptep[i].storage),
