@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 
-from .common import REPORTS, ROOT, say
+from .common import REPORTS, ROOT, read_machine_files, say
 from .targets import BY_NAME
 
 # The issue's fields, plus min/max, spurious faults, each direction's median (a round trip
@@ -60,33 +60,9 @@ class BenchError(Exception):
 
 def machine_file(name, files=None):
     """The compiler, flags and exe_wrapper of cross-files/<name>.ini, or of the machine
-    files `files` layered in order as Meson does (i686-host under qemu adds one). Meson
-    machine-file syntax: values are Python-like literals, [constants] may be referred to by
-    name."""
-    paths = [os.path.join(ROOT, f) for f in files] if files else \
-        [os.path.join(ROOT, "cross-files", name + ".ini")]
-    consts, out, section = {}, {}, None
-    for path in paths:
-        with open(path) as f:
-            lines = f.read().splitlines()
-        for line in lines:
-            line = line.split("#", 1)[0].strip()
-            m = re.match(r"^\[(.*)\]$", line)
-            if m:
-                section = m.group(1)
-                continue
-            m = re.match(r"^([\w-]+)\s*=\s*(.+)$", line)
-            if not m:
-                continue
-            try:
-                value = eval(m.group(2), {"__builtins__": {}, "true": True, "false": False},
-                             dict(consts))  # literals and constant names only
-            except Exception:
-                continue
-            if section == "constants":
-                consts[m.group(1)] = value
-            elif section in ("binaries", "built-in options"):
-                out[m.group(1)] = value
+    files `files` layered in order as Meson does (i686-host under qemu adds one)."""
+    sections = read_machine_files(files or [os.path.join("cross-files", name + ".ini")])
+    out = dict(sections.get("binaries", {}), **sections.get("built-in options", {}))
     as_list = lambda v: [v] if isinstance(v, str) else list(v or [])
     cc = as_list(out.get("c", "cc"))
     if cc[:1] == ["ccache"] and not shutil.which("ccache"):

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """What every command of ./matrix shares: the paths, printing a line, the tail of a log,
-and running one logged build step."""
+running one logged build step, and reading the Meson machine files of cross-files/."""
 
 import os
 import re
@@ -42,3 +42,33 @@ def step(cmd, log, env=None):
         f.flush()
         return subprocess.run(cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT,
                               stdin=subprocess.DEVNULL, env=env).returncode
+
+
+def read_machine_files(paths):
+    """The sections of Meson machine files layered in order, as Meson reads repeated
+    --cross-file options (a later file's key overrides an earlier one's): {section: {key:
+    value}}. Values are Python-like literals and may name a [constants] entry defined so
+    far, in this file or an earlier one. Paths are relative to ROOT. Raises OSError for a
+    missing file."""
+    sections, consts, section = {}, {}, None
+    for path in paths:
+        with open(os.path.join(ROOT, path)) as f:
+            lines = f.read().splitlines()
+        for line in lines:
+            line = line.split("#", 1)[0].strip()
+            m = re.match(r"^\[(.*)\]$", line)
+            if m:
+                section = m.group(1)
+                continue
+            m = re.match(r"^([\w-]+)\s*=\s*(.+)$", line)
+            if not m or section is None:
+                continue
+            try:
+                value = eval(m.group(2), {"__builtins__": {}, "true": True, "false": False},
+                             dict(consts))  # literals and constant names only
+            except Exception:
+                continue
+            if section == "constants":
+                consts[m.group(1)] = value
+            sections.setdefault(section, {})[m.group(1)] = value
+    return sections

@@ -4,12 +4,11 @@ bare-metal guest run by baremetal/bmrun.py), how the i686-host row runs on this 
 and picking targets from -t."""
 
 import os
-import re
 import shutil
 import subprocess
 import tempfile
 
-from .common import ROOT, tail
+from .common import ROOT, read_machine_files, tail
 
 
 class Target:
@@ -43,17 +42,17 @@ class Target:
         return None
 
     def _constant(self, key):
-        """A [constants] or [properties] string of the machine files, the last one winning."""
-        value = None
-        for path in self.machine_files:
-            try:
-                with open(os.path.join(ROOT, path)) as f:
-                    m = re.search(r"^%s\s*=\s*'([^']*)'" % key, f.read(), re.M)
-            except OSError:
-                return "?"
-            if m:
-                value = m.group(1)
-        return value
+        """A [properties] or [constants] string of the machine files, the last one winning;
+        "?" if a file is missing."""
+        try:
+            sections = read_machine_files(self.machine_files)
+        except OSError:
+            return "?"
+        for section in ("properties", "constants"):
+            value = sections.get(section, {}).get(key)
+            if isinstance(value, str):
+                return value
+        return None
 
     @property
     def cpu(self):

@@ -15,7 +15,7 @@ import re
 import runpy
 import unittest
 
-from ptxn_tools.common import ROOT
+from ptxn_tools.common import ROOT, read_machine_files
 
 MX = runpy.run_path(os.path.join(ROOT, "matrix"), run_name="ptxn_matrix_under_test")
 COMMANDS = ["test", "report", "setup", "list", "soak", "bench", "fuzz"]
@@ -139,3 +139,45 @@ class Help(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
+
+
+class MachineFiles(unittest.TestCase):
+    """One reader of cross-files/ (common.read_machine_files) serves both the rows' CPU
+    model (targets.Target.cpu) and the bench's compiler and wrapper (bench.machine_file):
+    they must agree on every row that runs under qemu-user, the i686 overlay included."""
+
+    def test_cpu_and_exe_wrapper_agree(self):
+        from ptxn_tools import bench, targets
+
+        checked = 0
+        for t in targets.TARGETS:
+            if t.kind not in ("native", "cross") or not hasattr(t, "file"):
+                continue
+            files = list(t.machine_files)
+            layers = [files]
+            if isinstance(t, targets.I686HostTarget):
+                layers = [[t.file], [t.file, t.QEMU_OVERLAY]]
+            for layer in layers:
+                mf = bench.machine_file(t.name, layer)
+                self.assertTrue(mf["c"], t.name)
+                wrapper = mf["exe_wrapper"]
+                if not wrapper:
+                    continue
+                self.assertIn("-cpu", wrapper, (t.name, layer))
+                cpu = wrapper[wrapper.index("-cpu") + 1]
+                sections = read_machine_files(layer)
+                self.assertEqual(sections["properties"]["qemu_cpu"], cpu, (t.name, layer))
+                if layer == files:
+                    self.assertEqual(t.cpu, cpu, t.name)  # the -cpu reports print
+                checked += 1
+        self.assertGreater(checked, 10)
+
+    def test_later_file_overrides(self):
+        base = read_machine_files(["cross-files/i686-host.ini"])
+        both = read_machine_files(["cross-files/i686-host.ini",
+                                   "cross-files/i686-host.under-qemu.ini"])
+        self.assertEqual(both["constants"]["qemu_cpu"], "max")
+        self.assertEqual(both["binaries"]["exe_wrapper"], ["qemu-i386-static", "-cpu", "max"])
+        self.assertEqual(both["binaries"]["c"], base["binaries"]["c"])
+        with self.assertRaises(OSError):
+            read_machine_files(["cross-files/no-such-row.ini"])
