@@ -146,6 +146,72 @@ PTXN_HWEMU_FUNC unsigned ptxn_hwemu_logical_state(ptxn_pteval_t v)
 }
 
 /*
+ * Searches and running maxima that keep the per-slot pass O((n) log n): a hot slot of a
+ * full-size race has ~10^4 transactions, ledger entries and writes, and the plain nested
+ * loops (for each update, every transaction) took ~20 s per race of single-threaded
+ * checking - most of the native rows' race time (docs/hwemu.md, "The checker").
+ */
+/* The first cover[k] (k in [0, nc)) with t_start >= ticket; nc if none (cover is by start). */
+PTXN_HWEMU_FUNC size_t ptxn_hwemu_first_start_at(const struct ptxn_hwemu_cover *cover, size_t nc,
+						 uint64_t ticket)
+{
+	size_t lo = 0, hi = nc;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cover[mid].t_start < ticket)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The number of ledger entries with ticket < bound (the ledger is by ticket). */
+PTXN_HWEMU_FUNC size_t ptxn_hwemu_updates_before(const struct ptxn_hwemu_ledger_entry *ledger,
+						 size_t nl, uint64_t bound)
+{
+	size_t lo = 0, hi = nl;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ledger[mid].ticket < bound)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The first write with ticket > bound (the writes are by ticket); nw if none. */
+PTXN_HWEMU_FUNC size_t ptxn_hwemu_first_write_after(const struct ptxn_hwemu_write *writes, size_t nw,
+						    uint64_t bound)
+{
+	size_t lo = 0, hi = nw;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (writes[mid].ticket <= bound)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+PTXN_HWEMU_FUNC void *ptxn_hwemu_alloc_array(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (!p)
+		abort();
+	return p;
+}
+
+/*
  * Check one slot. ledger[0..nl): its updates by ticket; cover[0..nc): the transactions
  * covering it by start; writes[0..nw): its successful writes by ticket.
  */
@@ -156,14 +222,22 @@ PTXN_HWEMU_FUNC void ptxn_hwemu_check_slot(const struct ptxn_hwemu *hw, struct p
 					   const struct ptxn_hwemu_write *writes, size_t nw)
 {
 	const struct ptxn_hwemu_txn *txns = hw->txns;
+	/* max_done[i]: the latest `done` of ledger[0..i) that counts for the bit in hand (0:
+	 * none); max_started[k]: the latest t_started of cover[0..k) (0: none, k == 0). */
+	uint64_t *max_done = (uint64_t *)ptxn_hwemu_alloc_array(nl + 1, sizeof(uint64_t));
+	uint64_t *max_started = (uint64_t *)ptxn_hwemu_alloc_array(nc + 1, sizeof(uint64_t));
 	bool batch = false;
 	unsigned bit;
 	size_t i, k;
 
 	r->slots_checked++;
-	for (k = 0; k < nc; k++)
+	for (k = 0; k < nc; k++) {
+		const uint64_t started = txns[cover[k].txn].t_started;
+
 		if (txns[cover[k].txn].nr > 1)
 			batch = true;
+		max_started[k + 1] = started > max_started[k] ? started : max_started[k];
+	}
 
 	for (bit = PTXN_HWEMU_YOUNG; bit <= PTXN_HWEMU_DIRTY; bit <<= 1) {
 		long ib = (ptxn_hwemu_logical_state(initial) & bit) != 0;
@@ -172,9 +246,13 @@ PTXN_HWEMU_FUNC void ptxn_hwemu_check_slot(const struct ptxn_hwemu *hw, struct p
 		bool new_has_bit = false;
 		uint64_t last_clean = 0;
 
-		for (i = 0; i < nl; i++)
-			if ((ledger[i].bits & bit) && ledger[i].kind != PTXN_MMU_UPDATE_ERRATUM)
-				h++;
+		for (i = 0; i < nl; i++) {
+			const bool counts = (ledger[i].bits & bit) && ledger[i].kind != PTXN_MMU_UPDATE_ERRATUM;
+
+			h += counts;
+			max_done[i + 1] = counts && ledger[i].done > max_done[i] ? ledger[i].done
+										: max_done[i];
+		}
 		for (k = 0; k < nc; k++) {
 			const struct ptxn_hwemu_txn *t = &txns[cover[k].txn];
 			bool ob = (ptxn_hwemu_logical(t->old) & bit) != 0;
@@ -186,13 +264,10 @@ PTXN_HWEMU_FUNC void ptxn_hwemu_check_slot(const struct ptxn_hwemu *hw, struct p
 				last_clean = t->t_start;
 			} else if (!ob && nb) {
 				s++;
-				/* A hardware set inside this window is absorbed by the software set. */
-				for (i = 0; i < nl; i++)
-					if ((ledger[i].bits & bit) && ledger[i].kind != PTXN_MMU_UPDATE_ERRATUM &&
-					    ledger[i].ticket < t->t_commit && ledger[i].done > t->t_start) {
-						absorbable++;
-						break;
-					}
+				/* A hardware set inside this window is absorbed by the software set:
+				 * one that began before the commit ended and ended after start began. */
+				if (max_done[ptxn_hwemu_updates_before(ledger, nl, t->t_commit)] > t->t_start)
+					absorbable++;
 			}
 		}
 
@@ -201,22 +276,17 @@ PTXN_HWEMU_FUNC void ptxn_hwemu_check_slot(const struct ptxn_hwemu *hw, struct p
 		for (i = 0; i < nl; i++) {
 			const struct ptxn_hwemu_ledger_entry *e = &ledger[i];
 			const struct ptxn_hwemu_txn *next = NULL;
-			bool ambiguous = false, seen;
+			bool seen;
 
 			if (!(e->bits & bit) || e->kind == PTXN_MMU_UPDATE_ERRATUM)
 				continue;
-			for (k = 0; k < nc; k++) {
-				const struct ptxn_hwemu_txn *t = &txns[cover[k].txn];
-
-				if (t->t_start >= e->done) {
-					next = t;
-					break;
-				}
-				if (t->t_started >= e->ticket)
-					ambiguous = true; /* may have raced with this start itself */
-			}
-			if (ambiguous)
+			/* next: the first start at or after the update's end. An earlier start
+			 * that returned after the update began may have raced with it: skip. */
+			k = ptxn_hwemu_first_start_at(cover, nc, e->done);
+			if (k > 0 && max_started[k] >= e->ticket)
 				continue;
+			if (k < nc)
+				next = &txns[cover[k].txn];
 			seen = next ? (ptxn_hwemu_logical(next->old) & bit) != 0 : fb != 0;
 			if (!seen) {
 				struct ptxn_hwemu_finding *f;
@@ -285,8 +355,10 @@ PTXN_HWEMU_FUNC void ptxn_hwemu_check_slot(const struct ptxn_hwemu *hw, struct p
 
 		if (!t->t_flushed || (ptxn_arch_pte_hw_valid(nv) && ptxn_arch_pte_write(nv)))
 			continue;
-		for (i = 0; i < nw; i++) {
-			if (writes[i].ticket > t->t_flushed && writes[i].done <= until) {
+		/* a write's done follows its ticket: done <= until only for ticket <= until */
+		for (i = ptxn_hwemu_first_write_after(writes, nw, t->t_flushed);
+		     i < nw && writes[i].ticket <= until; i++) {
+			if (writes[i].done <= until) {
 				struct ptxn_hwemu_finding *f = ptxn_hwemu_finding(r, PTXN_HWEMU_PERMISSION, slot);
 
 				r->permission++;
@@ -329,6 +401,8 @@ PTXN_HWEMU_FUNC void ptxn_hwemu_check_slot(const struct ptxn_hwemu *hw, struct p
 		}
 	}
 #endif
+	free(max_done);
+	free(max_started);
 }
 
 /*
