@@ -15,6 +15,7 @@
 #include "machine.h" /* the machine's logs and snapshots */
 #include "ledger.h"  /* logical A/D bits of an entry */
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,55 +152,52 @@ PTXN_HWEMU_FUNC unsigned ptxn_hwemu_logical_state(ptxn_pteval_t v)
  * loops (for each update, every transaction) took ~20 s per race of single-threaded
  * checking - most of the native rows' race time (docs/hwemu.md, "The checker").
  */
-/* The first cover[k] (k in [0, nc)) with t_start >= ticket; nc if none (cover is by start). */
+/*
+ * How many of the n records at base (stride bytes apart) lead with a 64-bit key, at byte
+ * offset `key` of each, below bound: the records are sorted by that key.
+ */
+PTXN_HWEMU_FUNC size_t ptxn_hwemu_count_below(const void *base, size_t n, size_t stride, size_t key,
+					      uint64_t bound)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t v;
+
+		memcpy(&v, (const char *)base + mid * stride + key, sizeof(v));
+		if (v < bound)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The first cover[k] with t_start >= ticket; nc if none (a slot's cover is by start). */
 PTXN_HWEMU_FUNC size_t ptxn_hwemu_first_start_at(const struct ptxn_hwemu_cover *cover, size_t nc,
 						 uint64_t ticket)
 {
-	size_t lo = 0, hi = nc;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (cover[mid].t_start < ticket)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return ptxn_hwemu_count_below(cover, nc, sizeof(*cover),
+				      offsetof(struct ptxn_hwemu_cover, t_start), ticket);
 }
 
-/* The number of ledger entries with ticket < bound (the ledger is by ticket). */
+/* The number of ledger entries with ticket < bound (a slot's ledger is by ticket). */
 PTXN_HWEMU_FUNC size_t ptxn_hwemu_updates_before(const struct ptxn_hwemu_ledger_entry *ledger,
 						 size_t nl, uint64_t bound)
 {
-	size_t lo = 0, hi = nl;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (ledger[mid].ticket < bound)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return ptxn_hwemu_count_below(ledger, nl, sizeof(*ledger),
+				      offsetof(struct ptxn_hwemu_ledger_entry, ticket), bound);
 }
 
-/* The first write with ticket > bound (the writes are by ticket); nw if none. */
+/* The first write with ticket > bound; nw if none (a slot's writes are by ticket). */
 PTXN_HWEMU_FUNC size_t ptxn_hwemu_first_write_after(const struct ptxn_hwemu_write *writes, size_t nw,
 						    uint64_t bound)
 {
-	size_t lo = 0, hi = nw;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (writes[mid].ticket <= bound)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	if (bound == UINT64_MAX)
+		return nw;
+	return ptxn_hwemu_count_below(writes, nw, sizeof(*writes),
+				      offsetof(struct ptxn_hwemu_write, ticket), bound + 1);
 }
 
 PTXN_HWEMU_FUNC void *ptxn_hwemu_alloc_array(size_t n, size_t size)
