@@ -288,7 +288,7 @@ PTXN_INLINE bool ptxn_arch_change_needs_break(unsigned mm_flags, uint64_t old, u
  * in place, nG is not lost) and next is not a contiguous member; the usual mprotect change
  * (AP[2], DBM, PXN/UXN, AF, software bits) answers it, and anything else falls through to
  * the full rule. One mask test instead of the two validity tests, the mask test, the nG
- * test and the contiguous test (5 instructions fewer per commit, docs/bench.md).
+ * test and the contiguous test (MERGE: 2-3 instructions fewer per commit, docs/bench.md).
  * tests/test_format_props.c checks that it never says yes where the rule says break.
  */
 #define PTXN_HAVE_ARCH_CHANGE_IN_PLACE
