@@ -175,9 +175,8 @@ PTXN_INLINE ptxn_pte_t ptxn_modify_prot_start_from(ptxn_mm_t *mm, uintptr_t addr
  * where only such a flag makes a break (PowerPC) the test folds away. An arch may answer
  * the common case first in one test (PTXN_HAVE_ARCH_CHANGE_IN_PLACE, arch/arm64/pte.h).
  */
-PTXN_INLINE bool ptxn_txn_fast_commit_ok(const ptxn_mm_t *mm, ptxn_pte_t old_pte, ptxn_pte_t pte)
+PTXN_INLINE bool ptxn_txn_fast_commit_ok(ptxn_pte_t old_pte, ptxn_pte_t pte)
 {
-	(void)mm;
 #ifdef PTXN_HAVE_ARCH_CHANGE_IN_PLACE
 	if (PTXN_LIKELY(ptxn_arch_change_in_place(ptxn_pte_val(old_pte), ptxn_pte_val(pte))))
 		return true;
@@ -263,14 +262,14 @@ PTXN_INLINE void ptxn_modify_prot_commit_from(ptxn_mm_t *mm, uintptr_t addr, ptx
 	 * shared block testing path again inside it (docs/bench.md).
 	 */
 	if (PTXN_LIKELY(path == PTXN_MM_PATH_AUTO)) {
-		if (PTXN_LIKELY(ptxn_txn_fast_commit_ok(mm, old_pte, pte))) {
+		if (PTXN_LIKELY(ptxn_txn_fast_commit_ok(old_pte, pte))) {
 			PTXN_STAT_ADD(mm, entries, 1);
 			if (!ptxn_txn_store_if_absorbed(mm, 0u, ptep, old_pte, pte))
 				ptxn_txn_commit_watched(mm, ptep, old, next);
 			return;
 		}
 	} else if (path == PTXN_MM_PATH_AUTO_RO_FINAL) {
-		if (PTXN_LIKELY(ptxn_txn_fast_commit_ok(mm, old_pte, pte))) {
+		if (PTXN_LIKELY(ptxn_txn_fast_commit_ok(old_pte, pte))) {
 			PTXN_STAT_ADD(mm, entries, 1);
 			if (!ptxn_txn_store_if_absorbed(mm, PTXN_ARCH_MM_READONLY_FINAL, ptep,
 							old_pte, pte))
@@ -278,13 +277,13 @@ PTXN_INLINE void ptxn_modify_prot_commit_from(ptxn_mm_t *mm, uintptr_t addr, ptx
 			return;
 		}
 	} else if (path == PTXN_MM_PATH_MERGE) {
-		if (PTXN_LIKELY(ptxn_txn_fast_commit_ok(mm, old_pte, pte))) {
+		if (PTXN_LIKELY(ptxn_txn_fast_commit_ok(old_pte, pte))) {
 			PTXN_STAT_ADD(mm, entries, 1);
 			ptxn_txn_commit_watched(mm, ptep, old, next);
 			return;
 		}
 	} else if (path == PTXN_MM_PATH_CLEAR) {
-		if (PTXN_LIKELY(ptxn_txn_fast_commit_ok(mm, old_pte, pte))) {
+		if (PTXN_LIKELY(ptxn_txn_fast_commit_ok(old_pte, pte))) {
 			PTXN_STAT_ADD(mm, entries, 1);
 			PTXN_STAT_ADD(mm, broken, 1);
 			ptxn_txn_unbreak(mm, ptep, next);
@@ -544,7 +543,7 @@ PTXN_INLINE void ptxn_modify_prot_commit_ptes_from(ptxn_mm_t *mm, uintptr_t addr
 	const unsigned char path = mm->path;
 
 	if (PTXN_LIKELY(path >= PTXN_MM_PATH_MERGE) &&
-	    PTXN_LIKELY(ptxn_txn_fast_commit_ok(mm, old_pte, pte)) &&
+	    PTXN_LIKELY(ptxn_txn_fast_commit_ok(old_pte, pte)) &&
 	    PTXN_LIKELY(ptxn_txn_frames_step(pte, nr))) {
 		const uint64_t page = (uint64_t)1 << PTXN_ARCH_PTE_PFN_SHIFT; /* one frame on */
 		unsigned int i;

@@ -357,11 +357,9 @@ END_TEST
  */
 typedef bool (*fast_commit_fn)(uint64_t old, uint64_t next);
 
-static ptxn_mm_t fast_commit_mm; /* a default mm (AUTO, no flags), set up by the test */
-
 static bool fast_commit_real(uint64_t old, uint64_t next)
 {
-	return ptxn_txn_fast_commit_ok(&fast_commit_mm, ptxn_make_pte(old), ptxn_make_pte(next));
+	return ptxn_txn_fast_commit_ok(ptxn_make_pte(old), ptxn_make_pte(next));
 }
 
 static bool rule_breaks(uint64_t old, uint64_t next)
@@ -412,7 +410,6 @@ START_TEST(test_fast_commit_rule)
 	struct fast_commit_counts n = {0, 0, 0, 0, 0};
 	unsigned f;
 
-	ptxn_mm_init(&fast_commit_mm);
 	check_fast_commit(fast_commit_real, (unsigned)_i, &n);
 	printf("# flags %#x: %zu pairs, %zu fast, %zu flag-dependent answers\n", (unsigned)_i,
 	       n.pairs, n.fast, n.flag_dependent);
