@@ -61,6 +61,16 @@ PTXN_HWEMU_FUNC int ptxn_hwemu_cmp_ticket(const void *x, const void *y)
 	return a->ticket < b->ticket ? -1 : a->ticket > b->ticket;
 }
 
+/* n zeroed elements (at least one, so that n == 0 is not NULL); aborts when out of memory. */
+PTXN_HWEMU_FUNC void *ptxn_hwemu_alloc_array(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (!p)
+		abort();
+	return p;
+}
+
 PTXN_HWEMU_FUNC struct ptxn_hwemu_ledger_entry *ptxn_hwemu_ledger(const struct ptxn_hwemu *hw, size_t *n)
 {
 	struct ptxn_hwemu_ledger_entry *all;
@@ -69,9 +79,7 @@ PTXN_HWEMU_FUNC struct ptxn_hwemu_ledger_entry *ptxn_hwemu_ledger(const struct p
 
 	for (i = 0; i < hw->nagents; i++)
 		total += hw->agents[i]->nledger;
-	all = (struct ptxn_hwemu_ledger_entry *)calloc(total ? total : 1, sizeof(*all));
-	if (!all)
-		abort();
+	all = (struct ptxn_hwemu_ledger_entry *)ptxn_hwemu_alloc_array(total, sizeof(*all));
 	for (i = 0; i < hw->nagents; i++) {
 		if (!hw->agents[i]->nledger)
 			continue; /* ledger is NULL then: memcpy(dst, NULL, 0) is undefined (UBSan) */
@@ -198,15 +206,6 @@ PTXN_HWEMU_FUNC size_t ptxn_hwemu_first_write_after(const struct ptxn_hwemu_writ
 		return nw;
 	return ptxn_hwemu_count_below(writes, nw, sizeof(*writes),
 				      offsetof(struct ptxn_hwemu_write, ticket), bound + 1);
-}
-
-PTXN_HWEMU_FUNC void *ptxn_hwemu_alloc_array(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (!p)
-		abort();
-	return p;
 }
 
 /*
@@ -434,9 +433,7 @@ PTXN_HWEMU_FUNC bool ptxn_hwemu_check(struct ptxn_hwemu *hw, struct ptxn_hwemu_r
 			r->batched_txns++;
 	}
 	r->txns = hw->ntxns;
-	cover = (struct ptxn_hwemu_cover *)calloc(nc ? nc : 1, sizeof(*cover));
-	if (!cover)
-		abort();
+	cover = (struct ptxn_hwemu_cover *)ptxn_hwemu_alloc_array(nc, sizeof(*cover));
 	nc = 0;
 	for (t = 0; t < hw->ntxns; t++)
 		for (j = 0; j < hw->txns[t].nr; j++) {
@@ -448,9 +445,7 @@ PTXN_HWEMU_FUNC bool ptxn_hwemu_check(struct ptxn_hwemu *hw, struct ptxn_hwemu_r
 	qsort(cover, nc, sizeof(*cover), ptxn_hwemu_cmp_cover);
 	for (i = 0; i < hw->nagents; i++)
 		nw += hw->agents[i]->nwrites;
-	writes = (struct ptxn_hwemu_write *)calloc(nw ? nw : 1, sizeof(*writes));
-	if (!writes)
-		abort();
+	writes = (struct ptxn_hwemu_write *)ptxn_hwemu_alloc_array(nw, sizeof(*writes));
 	nw = 0;
 	for (i = 0; i < hw->nagents; i++) {
 		if (!hw->agents[i]->nwrites)
